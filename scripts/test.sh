@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs what the tests need on a fresh Debian/Ubuntu machine, then runs every test, rustfmt and
+# clippy. Idempotent: packages already present are not reinstalled.
+#   Debian packages: the real peers (rsyslog with TLS, socat, openssl, logger, unshare, python3)
+#   loggen: unpacked from syslog-ng-core's .deb into target/nocbox-peers (it conflicts with rsyslog)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+
+pkgs=(rsyslog rsyslog-gnutls rsyslog-openssl haproxy socat netcat-openbsd openssl bsdutils util-linux iproute2 python3 ca-certificates)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+updated=0
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  $SUDO apt-get update -qq
+  updated=1
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+export PEERS_DIR="$PWD/target/nocbox-peers"
+export LOGGEN_DIR="$PEERS_DIR/loggen"
+if [ ! -x "$LOGGEN_DIR/root/usr/bin/loggen" ]; then
+  [ "$updated" = 1 ] || $SUDO apt-get update -qq
+  bash tests/peers/loggen.sh download
+fi
+
+cargo fmt --all -- --check
+cargo clippy --all-targets --locked -- -D warnings
+cargo test --locked --all-targets

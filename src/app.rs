@@ -1,0 +1,212 @@
+//! Wiring: turn the config into settings, bind every socket, make the pipeline, spawn the tasks,
+//! and shut down in order (inputs stop, outputs drain their queues, then a hard stop).
+
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+use crate::config::{Config, OutputsConfig, SyslogConfig};
+use crate::inputs::syslog::{SyslogInput, SyslogSockets};
+use crate::outputs::OutputContext;
+use crate::pipeline::{Accepts, PipelineBuilder};
+use crate::telemetry::Telemetry;
+
+/// The effective configuration: the file's sections, or the built-in defaults.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub config: Config,
+    /// How long outputs may drain after SIGTERM before a hard stop (below ECS's 30 s).
+    pub drain_timeout: Duration,
+}
+
+impl Settings {
+    /// Built-in defaults: syslog UDP+TCP on 0.0.0.0:5514, the API on 0.0.0.0:8080, stdout.
+    /// Nothing here contacts any address.
+    pub fn defaults() -> Self {
+        let config = Config {
+            syslog: Some(SyslogConfig {
+                udp: Some(Default::default()),
+                tcp: Some(Default::default()),
+                max_message_size: 65536,
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        Settings::from_file(config)
+    }
+
+    pub fn from_file(config: Config) -> Self {
+        Settings {
+            config,
+            drain_timeout: Duration::from_secs(25),
+        }
+    }
+
+    fn hostname(&self) -> String {
+        self.config.hostname.clone().unwrap_or_else(|| {
+            std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .map(|s| s.trim().to_string())
+                .ok()
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| "nocbox".into())
+        })
+    }
+
+    fn stdout_enabled(&self, outputs: &OutputsConfig) -> bool {
+        match &outputs.stdout {
+            Some(s) => s.enabled,
+            None => outputs.datadog.is_none(),
+        }
+    }
+}
+
+/// Runs until SIGTERM/SIGINT, then drains.
+pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    let shutdown = CancellationToken::new();
+    let signal = shutdown.clone();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        signal.cancel();
+    });
+    run_until(settings, shutdown).await
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = term.recv() => info!("SIGTERM received; draining"),
+                _ = tokio::signal::ctrl_c() => info!("SIGINT received; draining"),
+            }
+        }
+        Err(e) => {
+            warn!(error = %e, "cannot watch SIGTERM; only SIGINT stops the service");
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+/// Binds, runs until `shutdown` is cancelled, then drains outputs within the drain timeout.
+pub async fn run_until(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let telemetry = Telemetry::new();
+    let cfg = &settings.config;
+    let hostname = settings.hostname();
+    let outputs_cfg = cfg.outputs.clone().unwrap_or_default();
+
+    // Bind everything first, so a port clash stops the start before any task runs.
+    let api_cfg = cfg.api.clone().unwrap_or_default();
+    let api_listener = TcpListener::bind(api_cfg.listen)
+        .await
+        .with_context(|| format!("cannot listen on {} (api.listen)", api_cfg.listen))?;
+    info!(input = "api", address = %api_listener.local_addr()?, "listening");
+    let syslog_sockets = match &cfg.syslog {
+        Some(s) => Some(bind_syslog(s).await?),
+        None => None,
+    };
+
+    let hard_stop = CancellationToken::new();
+    let ctx = OutputContext {
+        telemetry: telemetry.clone(),
+        hard_stop: hard_stop.clone(),
+        hostname: hostname.clone(),
+        tags: cfg.tags.clone(),
+    };
+    let mut builder = PipelineBuilder::new(&telemetry);
+    let mut outputs = JoinSet::new();
+    if settings.stdout_enabled(&outputs_cfg) {
+        let size = outputs_cfg.stdout.as_ref().map_or(10_000, |s| s.queue_size);
+        let rx = builder.add_output("stdout", size, Accepts::All);
+        outputs.spawn(crate::outputs::stdout::run(rx, ctx.clone()));
+    }
+    if let Some(dd) = outputs_cfg.datadog.clone() {
+        let rx = builder.add_output("datadog_logs", dd.logs.queue_size, Accepts::Logs);
+        let ctx = ctx.clone();
+        outputs.spawn(async move {
+            if let Err(e) = crate::outputs::datadog::run_logs(dd, rx, ctx).await {
+                tracing::error!(output = "datadog_logs", "{e:#}");
+            }
+        });
+    }
+    for (i, f) in outputs_cfg.syslog_forward.iter().cloned().enumerate() {
+        let rx = builder.add_output(&format!("syslog_forward_{i}"), f.queue_size, Accepts::Logs);
+        let ctx = ctx.clone();
+        outputs.spawn(async move {
+            if let Err(e) = crate::outputs::syslog_forward::run(f, i, rx, ctx).await {
+                tracing::error!(output = %format!("syslog_forward_{i}"), "{e:#}");
+            }
+        });
+    }
+    let pipeline = builder.build();
+    let view = pipeline.view();
+
+    let mut inputs = JoinSet::new();
+    if let (Some(sockets), Some(scfg)) = (syslog_sockets, &cfg.syslog) {
+        let input = SyslogInput::new(
+            scfg.clone(),
+            pipeline.clone(),
+            telemetry.clone(),
+            crate::inputs::devices(cfg),
+            cfg.tags.clone(),
+            cfg.namespace.clone().unwrap_or_else(|| "default".into()),
+        )?;
+        input.spawn(sockets, &mut inputs, shutdown.clone());
+    }
+    drop(pipeline);
+
+    let api_state = crate::api::ApiState {
+        telemetry: telemetry.clone(),
+        queues: view,
+        prometheus: outputs_cfg.prometheus.as_ref().is_none_or(|p| p.enabled),
+    };
+    let api_stop = CancellationToken::new();
+    let api = tokio::spawn(crate::api::serve(api_listener, api_state, api_stop.clone()));
+    info!(version = env!("CARGO_PKG_VERSION"), "nocbox running");
+
+    shutdown.cancelled().await;
+    // Inputs first: once every input task has ended, the pipeline's senders are gone and each
+    // output sees its queue close after the last event, flushes, and returns.
+    while inputs.join_next().await.is_some() {}
+    info!("inputs stopped; draining outputs");
+    let drained = tokio::time::timeout(settings.drain_timeout, async {
+        while outputs.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        warn!(timeout = ?settings.drain_timeout, "outputs did not drain in time; stopping them");
+        hard_stop.cancel();
+        while outputs.join_next().await.is_some() {}
+    }
+    api_stop.cancel();
+    let _ = api.await;
+    info!("stopped");
+    Ok(())
+}
+
+async fn bind_syslog(s: &SyslogConfig) -> anyhow::Result<SyslogSockets> {
+    let udp = match &s.udp {
+        Some(u) => {
+            let sock = crate::inputs::syslog::udp::bind(u.listen, u.receive_buffer).with_context(
+                || format!("cannot listen on UDP {} (syslog.udp.listen)", u.listen),
+            )?;
+            info!(input = "syslog_udp", address = %sock.local_addr()?, "listening");
+            Some(sock)
+        }
+        None => None,
+    };
+    let tcp = match &s.tcp {
+        Some(t) => {
+            let l = TcpListener::bind(t.listen).await.with_context(|| {
+                format!("cannot listen on TCP {} (syslog.tcp.listen)", t.listen)
+            })?;
+            info!(input = "syslog_tcp", address = %l.local_addr()?, "listening");
+            Some(l)
+        }
+        None => None,
+    };
+    Ok(SyslogSockets { udp, tcp })
+}

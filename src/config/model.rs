@@ -1,0 +1,414 @@
+//! The YAML model. Every field's doc comment is its documentation; README.md lists the same keys
+//! with their defaults. Unknown keys are errors (`deny_unknown_fields`).
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use ipnet::IpNet;
+use serde::Deserialize;
+
+use super::lists::{list, opt_list};
+use super::secret::Secret;
+
+/// The whole file. Every section is optional; with a config file an input runs only when its
+/// section is present.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Name of this nocbox instance, used as `hostname` of the records it makes itself.
+    /// Default: the machine's host name.
+    pub hostname: Option<String>,
+    /// Tags added to every record (`key:value`); a list or one comma-separated string.
+    #[serde(default, deserialize_with = "list")]
+    pub tags: Vec<String>,
+    /// Datadog device namespace (`device_namespace` tag). Default `default`.
+    pub namespace: Option<String>,
+    /// The HTTP API (`/healthz`, `/status`, `/metrics`).
+    pub api: Option<ApiConfig>,
+    /// Syslog inputs.
+    pub syslog: Option<SyslogConfig>,
+    /// SNMP devices. In this version the device list names senders (`hostname` of their syslog
+    /// records); polling is issue 3.
+    pub snmp: Option<SnmpConfig>,
+    /// Outputs.
+    pub outputs: Option<OutputsConfig>,
+    /// SNMP trap receiver (not in this version).
+    pub traps: Option<serde_yaml::Value>,
+    /// NTP service (not in this version).
+    pub ntp: Option<serde_yaml::Value>,
+    /// ICMP ping (not in this version).
+    pub ping: Option<serde_yaml::Value>,
+    /// TCP port checks (not in this version).
+    pub tcp_checks: Option<serde_yaml::Value>,
+}
+
+/// `api:`
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiConfig {
+    /// Listen address of the HTTP API. Default `0.0.0.0:8080`.
+    #[serde(default = "default_api_listen")]
+    pub listen: SocketAddr,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            listen: default_api_listen(),
+        }
+    }
+}
+
+fn default_api_listen() -> SocketAddr {
+    SocketAddr::from(([0, 0, 0, 0], 8080))
+}
+
+/// `syslog:`
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyslogConfig {
+    /// UDP listener (RFC 5426); absent = no UDP.
+    pub udp: Option<SyslogUdpConfig>,
+    /// TCP listener (RFC 6587 LF, CRLF or octet-counted framing; optional TLS, PROXY v2).
+    pub tcp: Option<SyslogTcpConfig>,
+    /// Longest message kept, in bytes; longer ones are truncated and flagged
+    /// (`syslog.truncated: true`). Default 65536.
+    #[serde(default = "default_max_message")]
+    pub max_message_size: usize,
+    /// Only these source networks are accepted (after PROXY v2); others are dropped and counted.
+    /// Default: everyone.
+    #[serde(default, deserialize_with = "opt_list")]
+    pub allowed_sources: Option<Vec<Network>>,
+    /// Optional TCP health-check listener: accepts connections only while syslog is healthy.
+    pub health_check: Option<HealthCheckConfig>,
+}
+
+fn default_max_message() -> usize {
+    65536
+}
+
+/// A network in CIDR notation; a bare address means that one host.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Network(pub IpNet);
+
+impl Network {
+    pub fn contains(&self, ip: &IpAddr) -> bool {
+        self.0.contains(ip)
+    }
+}
+
+impl<'de> Deserialize<'de> for Network {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse::<IpNet>()
+            .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
+            .map(Network)
+            .map_err(|_| {
+                serde::de::Error::custom(format!(
+                    "`{s}` is not an address or a network (10.0.0.0/8)"
+                ))
+            })
+    }
+}
+
+/// `syslog.udp:`
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyslogUdpConfig {
+    /// Listen address. Default `0.0.0.0:5514`.
+    #[serde(default = "default_syslog_listen")]
+    pub listen: SocketAddr,
+    /// Requested SO_RCVBUF in bytes (the kernel caps it at net.core.rmem_max). Default 8 MiB.
+    #[serde(default = "default_rcvbuf")]
+    pub receive_buffer: usize,
+}
+
+impl Default for SyslogUdpConfig {
+    fn default() -> Self {
+        SyslogUdpConfig {
+            listen: default_syslog_listen(),
+            receive_buffer: default_rcvbuf(),
+        }
+    }
+}
+
+fn default_syslog_listen() -> SocketAddr {
+    SocketAddr::from(([0, 0, 0, 0], 5514))
+}
+
+fn default_rcvbuf() -> usize {
+    8 << 20
+}
+
+/// `syslog.tcp:`
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyslogTcpConfig {
+    /// Listen address. Default `0.0.0.0:5514`.
+    #[serde(default = "default_syslog_listen")]
+    pub listen: SocketAddr,
+    /// Most connections at once; further ones are closed at once and counted. Default 1024.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// A connection that sends nothing for this long is closed. Default 1h.
+    #[serde(default = "default_idle_timeout", with = "humantime_serde")]
+    pub idle_timeout: Duration,
+    /// TCP keepalive idle time, kept below the NLB's 350 s idle timeout. Default 60s.
+    #[serde(default = "default_keepalive", with = "humantime_serde")]
+    pub keepalive: Duration,
+    /// Expect a PROXY protocol v2 header on every connection (NLB without client-IP
+    /// preservation). Default false.
+    #[serde(default)]
+    pub proxy_protocol: bool,
+    /// Serve TLS (RFC 5425) instead of plain TCP.
+    pub tls: Option<ServerTlsConfig>,
+}
+
+impl Default for SyslogTcpConfig {
+    fn default() -> Self {
+        SyslogTcpConfig {
+            listen: default_syslog_listen(),
+            max_connections: default_max_connections(),
+            idle_timeout: default_idle_timeout(),
+            keepalive: default_keepalive(),
+            proxy_protocol: false,
+            tls: None,
+        }
+    }
+}
+
+fn default_max_connections() -> usize {
+    1024
+}
+fn default_idle_timeout() -> Duration {
+    Duration::from_secs(3600)
+}
+fn default_keepalive() -> Duration {
+    Duration::from_secs(60)
+}
+
+/// Server certificate for a TLS listener.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerTlsConfig {
+    /// PEM certificate chain.
+    pub cert_file: PathBuf,
+    /// PEM private key.
+    pub key_file: PathBuf,
+}
+
+/// A TCP health-check listener for load balancers that can only check TCP.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HealthCheckConfig {
+    /// Listen address.
+    pub listen: SocketAddr,
+}
+
+/// `snmp:`
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SnmpConfig {
+    /// Poll interval (polling arrives with issue 3).
+    #[serde(default, with = "humantime_serde")]
+    pub interval: Option<Duration>,
+    /// Profile directories.
+    #[serde(default, deserialize_with = "list")]
+    pub profiles: Vec<PathBuf>,
+    /// Devices.
+    #[serde(default)]
+    pub devices: Vec<DeviceConfig>,
+    /// Subnets to discover (issue 3).
+    #[serde(default)]
+    pub discovery: Vec<serde_yaml::Value>,
+}
+
+/// One SNMP device. Datadog's camelCase spellings are accepted.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceConfig {
+    /// The device's address; syslog from it is named `name`.
+    #[serde(alias = "ipAddress", alias = "ip")]
+    pub ip_address: IpAddr,
+    /// SNMP port. Default 161.
+    pub port: Option<u16>,
+    /// The device's name (`hostname` of its records).
+    pub name: Option<String>,
+    /// v1/v2c community.
+    #[serde(alias = "communityString", alias = "community")]
+    pub community_string: Option<Secret>,
+    /// SNMP version (`1`, `2c`, `3`); inferred from the credentials when absent.
+    #[serde(alias = "snmpVersion", alias = "snmp_version")]
+    pub version: Option<String>,
+    /// v3 user.
+    pub user: Option<String>,
+    #[serde(alias = "authProtocol")]
+    pub auth_protocol: Option<String>,
+    #[serde(alias = "authKey")]
+    pub auth_key: Option<Secret>,
+    #[serde(alias = "privProtocol")]
+    pub priv_protocol: Option<String>,
+    #[serde(alias = "privKey")]
+    pub priv_key: Option<Secret>,
+    #[serde(alias = "contextName")]
+    pub context_name: Option<String>,
+    #[serde(alias = "contextEngineId")]
+    pub context_engine_id: Option<String>,
+    /// Tags for this device's records.
+    #[serde(default, deserialize_with = "list")]
+    pub tags: Vec<String>,
+    /// Poll interval for this device.
+    #[serde(default, with = "humantime_serde")]
+    pub interval: Option<Duration>,
+    /// Profile name to use instead of matching sysObjectID.
+    pub profile: Option<String>,
+}
+
+/// `outputs:`
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputsConfig {
+    /// JSON lines on stdout. Default: on when no Datadog API key is set.
+    pub stdout: Option<StdoutConfig>,
+    /// Datadog logs (and, later, metrics).
+    pub datadog: Option<DatadogConfig>,
+    /// Prometheus exposition on the API's `/metrics`.
+    pub prometheus: Option<PrometheusConfig>,
+    /// RFC 5425 syslog over TLS (or plain TCP) to collectors.
+    #[serde(default)]
+    pub syslog_forward: Vec<SyslogForwardConfig>,
+}
+
+/// `outputs.stdout:`
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StdoutConfig {
+    /// Write records to stdout. Default true.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Queue size in events. Default 10000.
+    #[serde(default = "default_queue")]
+    pub queue_size: usize,
+}
+
+/// `outputs.prometheus:`
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrometheusConfig {
+    /// Serve `/metrics`. Default true.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn default_queue() -> usize {
+    10_000
+}
+
+/// `outputs.datadog:`
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatadogConfig {
+    /// API key. Never logged, never shown by `/status`.
+    #[serde(alias = "apiKey")]
+    pub api_key: Secret,
+    /// Datadog site. Default `datadoghq.com`.
+    #[serde(default = "default_site")]
+    pub site: String,
+    /// API base URL (series, validate). Default `https://api.<site>`.
+    pub endpoint: Option<String>,
+    /// Extra CA certificates (PEM) trusted besides the bundled roots.
+    pub ca_file: Option<PathBuf>,
+    /// Log forwarding settings.
+    #[serde(default)]
+    pub logs: DatadogLogsConfig,
+}
+
+fn default_site() -> String {
+    "datadoghq.com".into()
+}
+
+/// How logs reach Datadog.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogsTransport {
+    /// HTTP v2 intake: batched, gzip, acknowledged (the only transport that proves delivery).
+    #[default]
+    Http,
+    /// TCP+TLS intake: one API-key-prefixed line per log, marks while idle, re-send after
+    /// reconnect (at least once, unproven).
+    Tcp,
+}
+
+/// `outputs.datadog.logs:`
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatadogLogsConfig {
+    /// `http` or `tcp`. Default `http`.
+    #[serde(default)]
+    pub transport: LogsTransport,
+    /// Intake: a URL for http (default `https://http-intake.logs.<site>`), `host:port` for tcp
+    /// (default `intake.logs.datadoghq.com:10516`, EU `tcp-intake.logs.datadoghq.eu:443`).
+    pub endpoint: Option<String>,
+    /// A heartbeat log (`service: nocbox-mark`) every interval, on either transport. `0s` turns
+    /// marks off. Default 20s.
+    #[serde(default = "default_mark", with = "humantime_serde")]
+    pub mark_interval: Duration,
+    /// Longest wait before a partial HTTP batch is sent. Default 1s.
+    #[serde(default = "default_flush", with = "humantime_serde")]
+    pub flush_interval: Duration,
+    /// Queue size in events. Default 100000.
+    #[serde(default = "default_big_queue")]
+    pub queue_size: usize,
+    /// HTTP request timeout. Default 30s.
+    #[serde(default = "default_timeout", with = "humantime_serde")]
+    pub timeout: Duration,
+}
+
+impl Default for DatadogLogsConfig {
+    fn default() -> Self {
+        DatadogLogsConfig {
+            transport: LogsTransport::Http,
+            endpoint: None,
+            mark_interval: default_mark(),
+            flush_interval: default_flush(),
+            queue_size: default_big_queue(),
+            timeout: default_timeout(),
+        }
+    }
+}
+
+fn default_mark() -> Duration {
+    Duration::from_secs(20)
+}
+fn default_flush() -> Duration {
+    Duration::from_secs(1)
+}
+fn default_big_queue() -> usize {
+    100_000
+}
+fn default_timeout() -> Duration {
+    Duration::from_secs(30)
+}
+
+/// `outputs.syslog_forward[]:`
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyslogForwardConfig {
+    /// Collector `host:port`.
+    pub address: String,
+    /// TLS (RFC 5425). Default true.
+    #[serde(default = "yes")]
+    pub tls: bool,
+    /// Extra CA certificates (PEM) trusted besides the bundled roots.
+    pub ca_file: Option<PathBuf>,
+    /// Name to verify in the server certificate. Default: the host part of `address`.
+    pub server_name: Option<String>,
+    /// Queue size in events. Default 100000.
+    #[serde(default = "default_big_queue")]
+    pub queue_size: usize,
+}

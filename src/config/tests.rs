@@ -1,0 +1,105 @@
+use super::*;
+
+fn env(name: &str) -> Option<String> {
+    match name {
+        "DD_API_KEY" => Some("0123456789abcdef".into()),
+        "IP_ADDRESSES" => Some("10.0.0.1, 10.0.0.2".into()),
+        _ => None,
+    }
+}
+
+#[test]
+fn contract_sections_parse_with_interpolation_and_aliases() {
+    let text = r#"
+hostname: nocbox-tokyo-1
+tags: ["env:prd"]
+syslog:
+  udp: { listen: 127.0.0.1:5514 }
+  tcp: { listen: 127.0.0.1:5514 }
+  allowed_sources: ${IP_ADDRESSES}
+snmp:
+  devices:
+    - { ip_address: 10.0.0.1, name: core-sw01, community_string: 12345 }
+    - { ipAddress: 10.0.0.2, user: poller, authProtocol: sha256, authKey: "x" }
+outputs:
+  datadog:
+    api_key: "${DD_API_KEY}"
+    logs: { transport: tcp, mark_interval: 20s }
+"#;
+    let c = parse("t.yaml", text, env).unwrap();
+    let s = c.syslog.unwrap();
+    assert_eq!(s.allowed_sources.unwrap().len(), 2);
+    let snmp = c.snmp.unwrap();
+    assert_eq!(
+        snmp.devices[0].community_string.as_ref().unwrap().expose(),
+        "12345"
+    );
+    assert_eq!(snmp.devices[1].auth_protocol.as_deref(), Some("sha256"));
+    let dd = c.outputs.unwrap().datadog.unwrap();
+    assert_eq!(dd.api_key.expose(), "0123456789abcdef");
+    assert_eq!(format!("{:?}", dd.api_key), "<redacted>");
+    assert_eq!(dd.logs.transport, LogsTransport::Tcp);
+}
+
+#[test]
+fn every_error_is_reported_with_line_column_and_path() {
+    let text = "\
+syslog:
+  udp: { listen: 127.0.0.1:5514, recieve_buffer: 5 }
+  tcp:
+    listen: not-an-address
+outputs:
+  datadog:
+    api_key: k
+    site: datadoghq.co
+  bogus: 1
+";
+    let errs = parse("cfg.yaml", text, env).unwrap_err();
+    let shown: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
+    assert_eq!(errs.len(), 4, "{shown:#?}");
+    let find = |p: &str| {
+        errs.iter()
+            .find(|e| e.path == p)
+            .unwrap_or_else(|| panic!("{p} in {shown:#?}"))
+    };
+    let e = find("syslog.udp.recieve_buffer");
+    assert_eq!((e.line, e.file.as_str()), (Some(2), "cfg.yaml"));
+    assert!(e.message.contains("unknown field"));
+    let e = find("syslog.tcp.listen");
+    assert_eq!((e.line, e.column), (Some(4), Some(13)));
+    let e = find("outputs.bogus");
+    assert_eq!(e.line, Some(9));
+    let e = find("outputs.datadog.site");
+    assert_eq!(e.line, Some(8));
+    assert!(e.message.contains("datadoghq.eu"));
+}
+
+#[test]
+fn missing_variables_are_all_reported() {
+    let errs = parse("c.yaml", "a: ${X1}\nb: ${X2}\n", env).unwrap_err();
+    assert_eq!(errs.len(), 2);
+    assert_eq!(
+        errs[1].to_string(),
+        "c.yaml:2:4: environment variable X2 is not set: set it, or write ${X2:-default}"
+    );
+}
+
+#[test]
+fn yaml_syntax_error_has_a_position() {
+    let errs = parse("c.yaml", "syslog:\n  udp: [\n", env).unwrap_err();
+    assert_eq!(errs.len(), 1);
+    assert!(errs[0].line.is_some());
+}
+
+#[test]
+fn unbuilt_sections_are_refused_not_ignored() {
+    let errs = parse("c.yaml", "ntp:\n  listen: 0.0.0.0:5123\n", env).unwrap_err();
+    assert!(errs[0].message.contains("not available in this version"));
+    assert_eq!(errs[0].line, Some(2));
+}
+
+#[test]
+fn empty_file_is_an_empty_config() {
+    let c = parse("c.yaml", "", env).unwrap();
+    assert!(c.syslog.is_none());
+}

@@ -1,0 +1,198 @@
+//! Checks that need the whole typed config: sections this version does not run, empty secrets,
+//! unknown Datadog sites, missing certificate files, clashing listeners. Each problem comes back
+//! with the key path it concerns; `mod.rs` turns that into a position.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use super::locate::Seg;
+use super::model::*;
+
+/// Datadog sites as users know them from `DD_SITE`.
+pub const DATADOG_SITES: &[&str] = &[
+    "datadoghq.com",
+    "us3.datadoghq.com",
+    "us5.datadoghq.com",
+    "datadoghq.eu",
+    "ap1.datadoghq.com",
+    "ap2.datadoghq.com",
+    "uk1.datadoghq.com",
+    "ddog-gov.com",
+    "us2.ddog-gov.com",
+];
+
+fn p(keys: &[&str]) -> Vec<Seg> {
+    keys.iter().map(|k| Seg::Key(k.to_string())).collect()
+}
+
+fn file_readable(path: &Path) -> Option<String> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => None,
+        Ok(_) => Some(format!("{} is not a file", path.display())),
+        Err(e) => Some(format!("cannot read {}: {e}", path.display())),
+    }
+}
+
+pub fn check(c: &Config) -> Vec<(Vec<Seg>, String)> {
+    let mut out = Vec::new();
+    for (name, present, issue) in [
+        ("traps", c.traps.is_some(), 4),
+        ("ntp", c.ntp.is_some(), 5),
+        ("ping", c.ping.is_some(), 5),
+        ("tcp_checks", c.tcp_checks.is_some(), 5),
+    ] {
+        if present {
+            out.push((
+                p(&[name]),
+                format!("the `{name}` input is not available in this version of nocbox (planned, issue {issue}); remove the section"),
+            ));
+        }
+    }
+    if let Some(s) = &c.syslog {
+        check_syslog(s, c.api.as_ref(), &mut out);
+    }
+    if let Some(snmp) = &c.snmp {
+        let mut seen = HashSet::new();
+        for (i, d) in snmp.devices.iter().enumerate() {
+            if !seen.insert(d.ip_address) {
+                out.push((
+                    vec![
+                        Seg::Key("snmp".into()),
+                        Seg::Key("devices".into()),
+                        Seg::Index(i),
+                        Seg::Key("ip_address".into()),
+                    ],
+                    format!("device {} is listed twice", d.ip_address),
+                ));
+            }
+        }
+    }
+    if let Some(o) = &c.outputs {
+        check_outputs(o, &mut out);
+    }
+    out
+}
+
+fn check_syslog(s: &SyslogConfig, api: Option<&ApiConfig>, out: &mut Vec<(Vec<Seg>, String)>) {
+    if s.udp.is_none() && s.tcp.is_none() {
+        out.push((p(&["syslog"]), "set `udp`, `tcp` or both".into()));
+    }
+    if !(480..=1 << 20).contains(&s.max_message_size) {
+        out.push((
+            p(&["syslog", "max_message_size"]),
+            "must be between 480 and 1048576 bytes (Datadog keeps at most 1 MB per log)".into(),
+        ));
+    }
+    if let Some(t) = &s.tcp {
+        let api_listen = api
+            .map(|a| a.listen)
+            .unwrap_or_else(|| ApiConfig::default().listen);
+        if t.listen == api_listen && t.listen.port() != 0 {
+            out.push((
+                p(&["syslog", "tcp", "listen"]),
+                format!("{} is also the API's address", t.listen),
+            ));
+        }
+        if t.max_connections == 0 {
+            out.push((
+                p(&["syslog", "tcp", "max_connections"]),
+                "must be at least 1".into(),
+            ));
+        }
+        if t.keepalive.as_secs() == 0 || t.keepalive.as_secs() >= 350 {
+            out.push((
+                p(&["syslog", "tcp", "keepalive"]),
+                "must be between 1s and 349s (the AWS NLB drops TCP flows idle for 350 s)".into(),
+            ));
+        }
+        if let Some(tls) = &t.tls {
+            for (key, f) in [("cert_file", &tls.cert_file), ("key_file", &tls.key_file)] {
+                if let Some(m) = file_readable(f) {
+                    out.push((p(&["syslog", "tcp", "tls", key]), m));
+                }
+            }
+        }
+    }
+}
+
+fn check_outputs(o: &OutputsConfig, out: &mut Vec<(Vec<Seg>, String)>) {
+    if let Some(d) = &o.datadog {
+        if d.api_key.is_empty() {
+            out.push((
+                p(&["outputs", "datadog", "api_key"]),
+                "is empty (is the environment variable behind it set?)".into(),
+            ));
+        }
+        if !DATADOG_SITES.contains(&d.site.as_str()) {
+            out.push((
+                p(&["outputs", "datadog", "site"]),
+                format!(
+                    "unknown Datadog site `{}`; one of: {}",
+                    d.site,
+                    DATADOG_SITES.join(", ")
+                ),
+            ));
+        } else if d.logs.transport == LogsTransport::Tcp
+            && d.logs.endpoint.is_none()
+            && !matches!(d.site.as_str(), "datadoghq.com" | "datadoghq.eu")
+        {
+            out.push((
+                p(&["outputs", "datadog", "logs", "transport"]),
+                format!(
+                    "Datadog has no TCP log intake for site {}; use transport: http",
+                    d.site
+                ),
+            ));
+        }
+        if let Some(f) = &d.ca_file {
+            if let Some(m) = file_readable(f) {
+                out.push((p(&["outputs", "datadog", "ca_file"]), m));
+            }
+        }
+        if let Some(e) = &d.endpoint {
+            if reqwest::Url::parse(e).is_err() {
+                out.push((
+                    p(&["outputs", "datadog", "endpoint"]),
+                    format!("`{e}` is not a URL"),
+                ));
+            }
+        }
+        match (&d.logs.endpoint, d.logs.transport) {
+            (Some(e), LogsTransport::Http) if reqwest::Url::parse(e).is_err() => out.push((
+                p(&["outputs", "datadog", "logs", "endpoint"]),
+                format!("`{e}` is not a URL (the http transport wants https://host[:port])"),
+            )),
+            (Some(e), LogsTransport::Tcp) if split_host_port(e).is_none() => out.push((
+                p(&["outputs", "datadog", "logs", "endpoint"]),
+                format!("`{e}` is not host:port (the tcp transport wants e.g. intake.logs.datadoghq.com:10516)"),
+            )),
+            _ => {}
+        }
+    }
+    for (i, f) in o.syslog_forward.iter().enumerate() {
+        let at = |k: &str| {
+            vec![
+                Seg::Key("outputs".into()),
+                Seg::Key("syslog_forward".into()),
+                Seg::Index(i),
+                Seg::Key(k.into()),
+            ]
+        };
+        if split_host_port(&f.address).is_none() {
+            out.push((at("address"), format!("`{}` is not host:port", f.address)));
+        }
+        if let Some(ca) = &f.ca_file {
+            if let Some(m) = file_readable(ca) {
+                out.push((at("ca_file"), m));
+            }
+        }
+    }
+}
+
+/// `host:port`, `[v6]:port` → (host, port).
+pub fn split_host_port(s: &str) -> Option<(String, u16)> {
+    let (host, port) = s.rsplit_once(':')?;
+    let port = port.parse().ok()?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    (!host.is_empty()).then(|| (host.to_string(), port))
+}

@@ -1,0 +1,211 @@
+//! The one pipeline item. Inputs build `Event`s; outputs serialise them. Nothing here does IO.
+//!
+//! A log record serialises to exactly the JSON object that is sent to the Datadog log intake
+//! (and, with `"kind": "log"` added, written by the stdout output). Dotted attribute names from
+//! PRODUCT.md (`network.client.ip`, `syslog.hostname`, ...) are nested objects, which is how
+//! Datadog names attribute paths.
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{Map, Value};
+
+/// Datadog's status words, in syslog severity order (0 = emerg).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Status {
+    Emerg,
+    Alert,
+    Critical,
+    Error,
+    Warn,
+    Notice,
+    Info,
+    Debug,
+}
+
+impl Status {
+    /// Maps a syslog severity (0..=7); anything else is `Info`.
+    pub fn from_severity(sev: u8) -> Status {
+        match sev {
+            0 => Status::Emerg,
+            1 => Status::Alert,
+            2 => Status::Critical,
+            3 => Status::Error,
+            4 => Status::Warn,
+            5 => Status::Notice,
+            6 => Status::Info,
+            _ => Status::Debug,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Emerg => "emerg",
+            Status::Alert => "alert",
+            Status::Critical => "critical",
+            Status::Error => "error",
+            Status::Warn => "warn",
+            Status::Notice => "notice",
+            Status::Info => "info",
+            Status::Debug => "debug",
+        }
+    }
+
+    /// Syslog severity number of this status.
+    pub fn severity(self) -> u8 {
+        self as u8
+    }
+}
+
+/// A log record: syslog lines, traps, marks, the service's own notices.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogRecord {
+    pub message: String,
+    pub hostname: String,
+    pub ddsource: String,
+    pub service: String,
+    pub status: Status,
+    /// Tags as `key:value` strings; serialised comma-joined as `ddtags`.
+    pub tags: Vec<String>,
+    pub timestamp: DateTime<Utc>,
+    /// The sender's address (`network.client.ip`); `None` for records nocbox makes itself.
+    pub client_ip: Option<IpAddr>,
+    /// Further attributes (`syslog`, `cisco`, `junos`, ...), merged into the top-level object.
+    pub attributes: Map<String, Value>,
+}
+
+impl LogRecord {
+    /// A record with no attributes, stamped `timestamp`.
+    pub fn new(
+        message: impl Into<String>,
+        hostname: impl Into<String>,
+        timestamp: DateTime<Utc>,
+    ) -> Self {
+        LogRecord {
+            message: message.into(),
+            hostname: hostname.into(),
+            ddsource: String::new(),
+            service: String::new(),
+            status: Status::Info,
+            tags: Vec::new(),
+            timestamp,
+            client_ip: None,
+            attributes: Map::new(),
+        }
+    }
+
+    /// The Datadog intake object. The fixed fields win over attributes of the same name.
+    pub fn to_json(&self) -> Map<String, Value> {
+        let mut m = self.attributes.clone();
+        m.insert("message".into(), Value::String(self.message.clone()));
+        m.insert("hostname".into(), Value::String(self.hostname.clone()));
+        m.insert("ddsource".into(), Value::String(self.ddsource.clone()));
+        m.insert("service".into(), Value::String(self.service.clone()));
+        m.insert("status".into(), Value::String(self.status.as_str().into()));
+        m.insert("ddtags".into(), Value::String(self.tags.join(",")));
+        m.insert(
+            "timestamp".into(),
+            Value::String(self.timestamp.to_rfc3339_opts(SecondsFormat::Millis, true)),
+        );
+        if let Some(ip) = self.client_ip {
+            let network = m
+                .entry("network")
+                .or_insert_with(|| Value::Object(Map::new()));
+            if let Value::Object(net) = network {
+                net.insert("client".into(), serde_json::json!({ "ip": ip.to_string() }));
+            }
+        }
+        m
+    }
+
+    /// Size of the intake object as JSON, in bytes.
+    pub fn json_len(&self) -> usize {
+        serde_json::to_vec(&Value::Object(self.to_json()))
+            .map(|v| v.len())
+            .unwrap_or(0)
+    }
+}
+
+/// Datadog series metric types (API v2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MetricType {
+    Count = 1,
+    Rate = 2,
+    Gauge = 3,
+}
+
+/// A metric point as a Datadog v2 series element.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetricRecord {
+    pub metric: String,
+    pub kind: MetricType,
+    pub timestamp: i64,
+    pub value: f64,
+    pub tags: Vec<String>,
+    /// `resources: [{name, type: host}]`.
+    pub host: Option<String>,
+    pub interval: Option<u64>,
+}
+
+impl MetricRecord {
+    pub fn to_json(&self) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("metric".into(), Value::String(self.metric.clone()));
+        m.insert("type".into(), Value::from(self.kind as u8));
+        m.insert(
+            "points".into(),
+            serde_json::json!([{ "timestamp": self.timestamp, "value": self.value }]),
+        );
+        m.insert("tags".into(), serde_json::json!(self.tags));
+        let resources = match &self.host {
+            Some(h) => serde_json::json!([{ "name": h, "type": "host" }]),
+            None => serde_json::json!([]),
+        };
+        m.insert("resources".into(), resources);
+        if let Some(i) = self.interval {
+            m.insert("interval".into(), Value::from(i));
+        }
+        m
+    }
+}
+
+/// The pipeline item.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    Log(LogRecord),
+    Metric(MetricRecord),
+}
+
+impl Event {
+    /// `"log"` or `"metric"`, the stdout record's `kind`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::Log(_) => "log",
+            Event::Metric(_) => "metric",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_json_nests_client_ip_and_keeps_fixed_fields() {
+        let ts = DateTime::parse_from_rfc3339("2026-08-14T09:21:07.118Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let mut r = LogRecord::new("%LINK-3-UPDOWN: x", "core-sw01", ts);
+        r.client_ip = Some("10.1.1.2".parse().unwrap());
+        r.status = Status::from_severity(3);
+        r.tags = vec!["a:b".into(), "c:d".into()];
+        r.attributes
+            .insert("message".into(), Value::String("ignored".into()));
+        let j = r.to_json();
+        assert_eq!(j["message"], "%LINK-3-UPDOWN: x");
+        assert_eq!(j["status"], "error");
+        assert_eq!(j["ddtags"], "a:b,c:d");
+        assert_eq!(j["timestamp"], "2026-08-14T09:21:07.118Z");
+        assert_eq!(j["network"]["client"]["ip"], "10.1.1.2");
+    }
+}

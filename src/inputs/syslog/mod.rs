@@ -1,0 +1,186 @@
+//! The syslog input: a UDP receiver task, a TCP accept task with one task per connection, and an
+//! optional TCP health-check listener. Every message becomes one log record, parsed or raw;
+//! nothing is dropped except what the allow-list refuses, and that is counted.
+
+mod record;
+mod tcp;
+pub mod udp;
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use chrono::Utc;
+use tokio::net::{TcpListener, UdpSocket};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::SyslogConfig;
+use crate::event::Event;
+use crate::inputs::Devices;
+use crate::pipeline::Pipeline;
+use crate::telemetry::{Component, Counter, Telemetry};
+
+pub use record::{build as build_record, Received};
+
+/// Sockets `app.rs` bound for this input.
+#[derive(Debug)]
+pub struct SyslogSockets {
+    pub udp: Option<UdpSocket>,
+    pub tcp: Option<TcpListener>,
+}
+
+/// State shared by every syslog task.
+pub(crate) struct Shared {
+    cfg: SyslogConfig,
+    pipeline: Pipeline,
+    telemetry: Telemetry,
+    component: Component,
+    devices: Devices,
+    tags: Vec<String>,
+    namespace: String,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    not_allowed: Counter,
+}
+
+/// Per-transport counters, looked up once.
+#[derive(Clone)]
+pub(crate) struct TransportCounters {
+    received: Counter,
+    bytes: Counter,
+    truncated: Counter,
+}
+
+impl Shared {
+    fn counters(&self, transport: &'static str) -> TransportCounters {
+        let t = &self.telemetry;
+        let l = [("transport", transport)];
+        TransportCounters {
+            received: t.counter("nocbox.syslog.received", &l),
+            bytes: t.counter("nocbox.syslog.bytes", &l),
+            truncated: t.counter("nocbox.syslog.truncated", &l),
+        }
+    }
+
+    /// Whether the allow-list (if any) admits `ip`; counts the refusal.
+    fn allowed(&self, ip: IpAddr) -> bool {
+        let ok = match &self.cfg.allowed_sources {
+            None => true,
+            Some(nets) => nets.iter().any(|n| n.contains(&canonical(ip))),
+        };
+        if !ok {
+            self.not_allowed.inc();
+        }
+        ok
+    }
+
+    /// Parses one message and queues its record.
+    fn emit(
+        &self,
+        raw: &[u8],
+        peer: IpAddr,
+        truncated: bool,
+        original_len: usize,
+        c: &TransportCounters,
+    ) {
+        c.received.inc();
+        c.bytes.add(original_len as u64);
+        if truncated {
+            c.truncated.inc();
+        }
+        let peer = canonical(peer);
+        let rx = Received {
+            peer,
+            at: Utc::now(),
+            truncated,
+            original_len,
+        };
+        let (rec, parse_error) = record::build(
+            raw,
+            rx,
+            self.devices.get(&peer),
+            &self.tags,
+            &self.namespace,
+        );
+        if let Some(reason) = parse_error {
+            self.telemetry
+                .counter("nocbox.syslog.parse_errors", &[("reason", reason)])
+                .inc();
+        }
+        self.pipeline.send(Event::Log(rec));
+        self.component.success();
+    }
+}
+
+/// IPv4-mapped IPv6 addresses (from dual-stack sockets) shown as plain IPv4.
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+/// The configured input, ready to spawn on bound sockets.
+pub struct SyslogInput {
+    shared: Arc<Shared>,
+}
+
+impl SyslogInput {
+    pub fn new(
+        cfg: SyslogConfig,
+        pipeline: Pipeline,
+        telemetry: Telemetry,
+        devices: Devices,
+        tags: Vec<String>,
+        namespace: String,
+    ) -> anyhow::Result<Self> {
+        let tls = match cfg.tcp.as_ref().and_then(|t| t.tls.as_ref()) {
+            Some(t) => Some(tokio_rustls::TlsAcceptor::from(crate::tls::server_config(
+                &t.cert_file,
+                &t.key_file,
+            )?)),
+            None => None,
+        };
+        let component = telemetry.component("syslog", "input");
+        let not_allowed =
+            telemetry.counter("nocbox.syslog.dropped", &[("reason", "source_not_allowed")]);
+        Ok(SyslogInput {
+            shared: Arc::new(Shared {
+                cfg,
+                pipeline,
+                telemetry,
+                component,
+                devices,
+                tags,
+                namespace,
+                tls,
+                not_allowed,
+            }),
+        })
+    }
+
+    /// Spawns the receiver tasks into `set`; they end when `shutdown` is cancelled.
+    pub fn spawn(self, sockets: SyslogSockets, set: &mut JoinSet<()>, shutdown: CancellationToken) {
+        let s = self.shared;
+        s.component.set_healthy(true);
+        if let Some(sock) = sockets.udp {
+            if let Ok(a) = sock.local_addr() {
+                s.component.set_detail("udp", a);
+            }
+            set.spawn(udp::run(sock, s.clone(), shutdown.clone()));
+        }
+        if let Some(l) = sockets.tcp {
+            if let Ok(a) = l.local_addr() {
+                s.component.set_detail("tcp", a);
+            }
+            set.spawn(tcp::run(l, s.clone(), shutdown.clone()));
+        }
+        if let Some(hc) = &s.cfg.health_check {
+            set.spawn(crate::inputs::health_check::run(
+                hc.listen,
+                s.component.clone(),
+                "syslog".into(),
+                shutdown,
+            ));
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! The UDP receiver: one datagram is one message (RFC 5426). A dedicated task drains the socket
+//! into a 64 KiB buffer; the socket gets a large SO_RCVBUF because the kernel drops what does
+//! not fit, and those drops (from /proc/net/udp) are exported as `nocbox.syslog.udp_kernel_drops`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use socket2::{Domain, Protocol, Socket, Type};
+use tokio::net::UdpSocket;
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+use super::Shared;
+
+/// Binds with the requested receive buffer (capped by the kernel at net.core.rmem_max).
+pub fn bind(addr: SocketAddr, rcvbuf: usize) -> std::io::Result<UdpSocket> {
+    let sock = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
+    if let Err(e) = sock.set_recv_buffer_size(rcvbuf) {
+        warn!(error = %e, requested = rcvbuf, "cannot set the syslog UDP receive buffer");
+    }
+    sock.set_nonblocking(true)?;
+    sock.bind(&addr.into())?;
+    let granted = sock.recv_buffer_size().unwrap_or(0);
+    info!(requested = rcvbuf, granted, "syslog UDP receive buffer");
+    UdpSocket::from_std(sock.into())
+}
+
+/// Strips the trailing LF/CR/NUL that some senders (loggen) put in datagrams.
+fn trim_end(mut b: &[u8]) -> &[u8] {
+    while let [rest @ .., b'\n' | b'\r' | 0] = b {
+        b = rest;
+    }
+    b
+}
+
+pub(crate) async fn run(sock: UdpSocket, s: Arc<Shared>, shutdown: CancellationToken) {
+    let c = s.counters("udp");
+    let max = s.cfg.max_message_size;
+    let drops = s.telemetry.gauge("nocbox.syslog.udp_kernel_drops", &[]);
+    let inode = socket_inode(&sock);
+    let mut drop_tick = tokio::time::interval(Duration::from_secs(5));
+    let mut buf = vec![0u8; 65536];
+    loop {
+        tokio::select! {
+            r = sock.recv_from(&mut buf) => match r {
+                Ok((n, peer)) => {
+                    if !s.allowed(peer.ip()) {
+                        continue;
+                    }
+                    let msg = trim_end(&buf[..n]);
+                    let truncated = msg.len() > max;
+                    s.emit(&msg[..msg.len().min(max)], peer.ip(), truncated, msg.len(), &c);
+                }
+                // ICMP errors from earlier sends and the like are per-datagram: keep going.
+                Err(e) => {
+                    s.telemetry.counter("nocbox.syslog.receive_errors", &[("transport", "udp")]).inc();
+                    s.component.error(format!("UDP receive error: {e}"));
+                }
+            },
+            _ = drop_tick.tick() => {
+                if let Some(n) = inode.and_then(kernel_drops) {
+                    drops.set(n as i64);
+                }
+            }
+            _ = shutdown.cancelled() => break,
+        }
+    }
+}
+
+fn socket_inode(sock: &UdpSocket) -> Option<u64> {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(format!("/proc/self/fd/{}", sock.as_raw_fd()))
+        .ok()
+        .map(|m| m.ino())
+}
+
+/// The `drops` column of /proc/net/udp{,6} for the socket with this inode.
+fn kernel_drops(inode: u64) -> Option<u64> {
+    ["/proc/net/udp", "/proc/net/udp6"].iter().find_map(|path| {
+        let text = std::fs::read_to_string(path).ok()?;
+        text.lines().skip(1).find_map(|line| {
+            let cols: Vec<&str> = line.split_whitespace().collect();
+            (cols.get(9)?.parse::<u64>().ok()? == inode).then(|| cols.last()?.parse().ok())?
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trims_trailing_terminators_only() {
+        assert_eq!(trim_end(b"<13>a\r\n\0"), b"<13>a");
+        assert_eq!(trim_end(b"\n"), b"");
+        assert_eq!(trim_end(b"a\nb"), b"a\nb");
+    }
+
+    #[tokio::test]
+    async fn kernel_drop_counter_is_found_for_a_bound_socket() {
+        let s = bind("127.0.0.1:0".parse().unwrap(), 1 << 20).unwrap();
+        let ino = socket_inode(&s).unwrap();
+        assert_eq!(kernel_drops(ino), Some(0));
+    }
+}

@@ -1,0 +1,13 @@
+//! nocbox: one service that receives, understands and forwards what network devices say.
+//! See ARCHITECTURE.md for the map of modules and tasks.
+
+pub mod api;
+pub mod app;
+pub mod config;
+pub mod event;
+pub mod inputs;
+pub mod outputs;
+pub mod pipeline;
+pub mod proto;
+pub mod telemetry;
+pub mod tls;

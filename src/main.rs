@@ -1,0 +1,124 @@
+//! The `nocbox` command line: parse arguments, load config, start the runtime, map exit codes.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "nocbox",
+    version,
+    about = "Watches network devices: syslog in, Datadog/stdout out"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the service (built-in defaults without --config: syslog UDP/TCP 5514, API 8080, stdout).
+    Run {
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+    },
+    /// Check a config file; print every error with file, line and column; exit 1 on any error.
+    Validate {
+        #[arg(long, short)]
+        config: PathBuf,
+    },
+    /// Exit 0 when the running service is healthy (for Docker/ECS health checks).
+    Health {
+        #[arg(long, default_value = nocbox::api::DEFAULT_URL)]
+        url: String,
+    },
+    /// Print per-input and per-output state, counts, last success and last error.
+    Status {
+        #[arg(long, default_value = nocbox::api::DEFAULT_URL)]
+        url: String,
+    },
+    /// Print the version.
+    Version,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Version => {
+            println!("nocbox {}", env!("CARGO_PKG_VERSION"));
+            ExitCode::SUCCESS
+        }
+        Command::Validate { config } => match nocbox::config::load(&config) {
+            Ok(_) => {
+                println!("{}: ok", config.display());
+                ExitCode::SUCCESS
+            }
+            Err(errors) => {
+                for e in &errors {
+                    eprintln!("{e}");
+                }
+                eprintln!("{} error(s)", errors.len());
+                ExitCode::from(1)
+            }
+        },
+        Command::Run { config } => run(config),
+        Command::Health { url } => block_on(nocbox::api::client::health(&url)),
+        Command::Status { url } => block_on(nocbox::api::client::status(&url)),
+    }
+}
+
+fn block_on(f: impl std::future::Future<Output = anyhow::Result<bool>>) -> ExitCode {
+    nocbox::tls::install_provider();
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start the runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match rt.block_on(f) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("{e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(config: Option<PathBuf>) -> ExitCode {
+    nocbox::telemetry::logging::init();
+    nocbox::tls::install_provider();
+    let cfg = match &config {
+        Some(path) => match nocbox::config::load(path) {
+            Ok(c) => nocbox::app::Settings::from_file(c),
+            Err(errors) => {
+                for e in &errors {
+                    eprintln!("{e}");
+                }
+                eprintln!("{} error(s); not starting", errors.len());
+                return ExitCode::from(1);
+            }
+        },
+        None => nocbox::app::Settings::defaults(),
+    };
+    let rt = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start the runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match rt.block_on(nocbox::app::run(cfg)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            eprintln!("nocbox: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

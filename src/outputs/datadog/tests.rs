@@ -1,0 +1,398 @@
+//! Datadog output tests: endpoint rules, and both transports against tiny local peers on
+//! 127.0.0.1 (a scripted HTTP/1.1 responder, a plain-TCP line sink).
+
+use std::io::Read;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::*;
+use crate::config::{DatadogLogsConfig, Secret};
+use crate::event::{Event, LogRecord, MetricRecord, MetricType};
+use crate::telemetry::Telemetry;
+
+fn dd(endpoint: Option<&str>, site: &str, transport: LogsTransport) -> DatadogConfig {
+    DatadogConfig {
+        api_key: Secret::new("k"),
+        site: site.into(),
+        endpoint: None,
+        ca_file: None,
+        logs: DatadogLogsConfig {
+            transport,
+            endpoint: endpoint.map(str::to_string),
+            ..DatadogLogsConfig::default()
+        },
+    }
+}
+
+#[test]
+fn http_url_rules() {
+    let u =
+        |e: Option<&str>, site| http_url(&dd(e, site, LogsTransport::Http)).map(|u| u.to_string());
+    assert_eq!(
+        u(None, "datadoghq.eu").unwrap(),
+        "https://http-intake.logs.datadoghq.eu/api/v2/logs"
+    );
+    assert_eq!(
+        u(Some("https://127.0.0.1:8443"), "").unwrap(),
+        "https://127.0.0.1:8443/api/v2/logs"
+    );
+    assert_eq!(
+        u(Some("http://h:1/proxy/"), "").unwrap(),
+        "http://h:1/proxy/api/v2/logs"
+    );
+    assert_eq!(
+        u(Some("https://h/api/v2/logs"), "").unwrap(),
+        "https://h/api/v2/logs"
+    );
+    assert!(u(Some("ftp://h"), "").is_err());
+    assert!(u(Some("not a url"), "").is_err());
+}
+
+#[test]
+fn tcp_endpoint_rules() {
+    let t = |e: Option<&str>, site| tcp_endpoint(&dd(e, site, LogsTransport::Tcp)).ok();
+    assert_eq!(
+        t(None, "datadoghq.com"),
+        Some(("intake.logs.datadoghq.com".into(), 10516))
+    );
+    assert_eq!(
+        t(None, "datadoghq.eu"),
+        Some(("tcp-intake.logs.datadoghq.eu".into(), 443))
+    );
+    assert_eq!(t(None, "us5.datadoghq.com"), None);
+    assert_eq!(
+        t(Some("127.0.0.1:10516"), "us5.datadoghq.com"),
+        Some(("127.0.0.1".into(), 10516))
+    );
+}
+
+#[tokio::test]
+async fn bad_ca_file_is_a_setup_error() {
+    let mut c = dd(None, "datadoghq.com", LogsTransport::Http);
+    c.ca_file = Some("/nonexistent/ca.pem".into());
+    let (_tx, rx) = mpsc::channel(1);
+    let err = run_logs(c, rx, ctx(&Telemetry::new(), CancellationToken::new()))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("/nonexistent/ca.pem"), "{err}");
+}
+
+fn ctx(t: &Telemetry, stop: CancellationToken) -> OutputContext {
+    OutputContext {
+        telemetry: t.clone(),
+        hard_stop: stop,
+        hostname: "nocbox-test".into(),
+        tags: vec!["env:test".into()],
+    }
+}
+
+fn log(msg: &str) -> Arc<Event> {
+    Arc::new(Event::Log(LogRecord::new(msg, "sw1", chrono::Utc::now())))
+}
+
+fn metric() -> Arc<Event> {
+    Arc::new(Event::Metric(MetricRecord {
+        metric: "m".into(),
+        kind: MetricType::Gauge,
+        timestamp: 0,
+        value: 1.0,
+        tags: vec![],
+        host: None,
+        interval: None,
+    }))
+}
+
+/// One request as the responder saw it: head (request line + headers) and the gunzipped body.
+#[derive(Debug)]
+struct Seen {
+    head: String,
+    body: Value,
+}
+
+type Log = Arc<Mutex<Vec<Seen>>>;
+
+/// A one-request-per-connection HTTP/1.1 server answering `script[i]` to request `i` (the last
+/// code repeats).
+async fn responder(script: Vec<u16>) -> (String, Log) {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", l.local_addr().unwrap());
+    let seen: Log = Arc::default();
+    let log = seen.clone();
+    tokio::spawn(async move {
+        for i in 0.. {
+            let Ok((s, _)) = l.accept().await else { return };
+            let code = script[i.min(script.len() - 1)];
+            serve_one(s, code, &log).await;
+        }
+    });
+    (base, seen)
+}
+
+async fn serve_one(mut s: TcpStream, code: u16, log: &Log) {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 65536];
+    let head_end = loop {
+        if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break p + 4;
+        }
+        match s.read(&mut chunk).await {
+            Ok(n) if n > 0 => buf.extend_from_slice(&chunk[..n]),
+            _ => return,
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+    let len: usize = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().to_string())
+        })
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    while buf.len() < head_end + len {
+        match s.read(&mut chunk).await {
+            Ok(n) if n > 0 => buf.extend_from_slice(&chunk[..n]),
+            _ => return,
+        }
+    }
+    let mut raw = String::new();
+    flate2::read::GzDecoder::new(&buf[head_end..head_end + len])
+        .read_to_string(&mut raw)
+        .unwrap();
+    log.lock().unwrap().push(Seen {
+        head,
+        body: serde_json::from_str(&raw).unwrap(),
+    });
+    let resp = format!(
+        "HTTP/1.1 {code} X\r\nContent-Type: application/json\r\nContent-Length: 14\r\n\
+         Connection: close\r\n\r\n{{\"errors\":[1]}}"
+    );
+    let _ = s.write_all(resp.as_bytes()).await;
+}
+
+fn settings(base: &str, marks: Duration) -> http::HttpSettings {
+    let mut key = HeaderValue::from_static("secret-key");
+    key.set_sensitive(true);
+    http::HttpSettings {
+        url: Url::parse(&format!("{base}/api/v2/logs")).unwrap(),
+        api_key: key,
+        flush_interval: Duration::from_millis(50),
+        mark_interval: marks,
+        policy: BackoffPolicy {
+            base: Duration::from_millis(10),
+            cap: Duration::from_millis(40),
+        },
+    }
+}
+
+/// Runs the HTTP loop over `events` (the queue then closes) and returns the telemetry.
+async fn run_http(script: Vec<u16>, events: Vec<Arc<Event>>, marks: Duration) -> (Telemetry, Log) {
+    crate::tls::install_provider();
+    let (base, seen) = responder(script).await;
+    let t = Telemetry::new();
+    let (tx, rx) = mpsc::channel(100);
+    for e in events {
+        tx.send(e).await.unwrap();
+    }
+    drop(tx);
+    let tls = crate::tls::client_config(None).unwrap();
+    let client = http::client(&tls, Duration::from_secs(5)).unwrap();
+    let run = http::run(
+        settings(&base, marks),
+        client,
+        rx,
+        ctx(&t, CancellationToken::new()),
+    );
+    tokio::time::timeout(Duration::from_secs(20), run)
+        .await
+        .unwrap();
+    (t, seen)
+}
+
+fn n(t: &Telemetry, name: &str, reason: Option<&str>) -> u64 {
+    let mut f = vec![("output", "datadog_logs")];
+    if let Some(r) = reason {
+        f.push(("reason", r));
+    }
+    t.counter_sum(name, &f)
+}
+
+#[tokio::test]
+async fn retries_5xx_with_the_same_batch_and_delivers_exactly_once() {
+    let (t, seen) = run_http(
+        vec![503, 503, 202],
+        vec![log("a"), metric(), log("b")],
+        Duration::ZERO,
+    )
+    .await;
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 3);
+    for s in seen.iter() {
+        assert_eq!(s.body, seen[0].body, "a retry must resend the same batch");
+        let h = s.head.to_ascii_lowercase();
+        assert!(h.starts_with("post /api/v2/logs http/1.1"), "{h}");
+        assert!(h.contains("dd-api-key: secret-key"));
+        assert!(h.contains("content-type: application/json"));
+        assert!(h.contains("content-encoding: gzip"));
+        assert!(h.contains("user-agent: nocbox/"));
+    }
+    assert_eq!(seen[0].body.as_array().unwrap().len(), 2);
+    assert_eq!(seen[0].body[1]["message"], "b");
+    assert_eq!(n(&t, "nocbox.output.sent", None), 2);
+    assert_eq!(n(&t, "nocbox.output.failed", Some("http_5xx")), 2);
+    assert_eq!(n(&t, "nocbox.output.retries", None), 2);
+    assert_eq!(n(&t, "nocbox.output.dropped", None), 0);
+    let comp = t.find_component("datadog_logs").unwrap();
+    assert!(comp.is_healthy());
+    assert!(!comp.last_error().unwrap().contains("secret-key"));
+}
+
+#[tokio::test]
+async fn status_413_splits_and_400_drops() {
+    let (t, seen) = run_http(
+        vec![413, 202, 400],
+        vec![log("a"), log("b")],
+        Duration::ZERO,
+    )
+    .await;
+    let sizes: Vec<usize> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|s| s.body.as_array().unwrap().len())
+        .collect();
+    assert_eq!(sizes, vec![2, 1, 1]);
+    assert_eq!(n(&t, "nocbox.output.sent", None), 1);
+    assert_eq!(n(&t, "nocbox.output.dropped", Some("http_400")), 1);
+    let err = t
+        .find_component("datadog_logs")
+        .unwrap()
+        .last_error()
+        .unwrap();
+    assert!(err.contains("{\"errors\":[1]}"), "{err}");
+
+    let (t, _) = run_http(vec![413], vec![log("big")], Duration::ZERO).await;
+    assert_eq!(
+        n(&t, "nocbox.output.dropped", Some("http_413_too_large")),
+        1
+    );
+    assert_eq!(n(&t, "nocbox.output.sent", None), 0);
+}
+
+#[tokio::test]
+async fn bad_key_is_held_and_retried_never_dropped() {
+    let (t, seen) = run_http(vec![401, 403, 202], vec![log("a")], Duration::ZERO).await;
+    assert_eq!(seen.lock().unwrap().len(), 3);
+    assert_eq!(n(&t, "nocbox.output.failed", Some("http_401")), 1);
+    assert_eq!(n(&t, "nocbox.output.failed", Some("http_403")), 1);
+    assert_eq!(n(&t, "nocbox.output.sent", None), 1);
+    assert_eq!(n(&t, "nocbox.output.dropped", None), 0);
+}
+
+#[tokio::test]
+async fn marks_go_into_the_batch_and_are_not_counted_as_sent() {
+    crate::tls::install_provider();
+    let (base, seen) = responder(vec![202]).await;
+    let t = Telemetry::new();
+    let (tx, rx) = mpsc::channel(10);
+    let tls = crate::tls::client_config(None).unwrap();
+    let client = http::client(&tls, Duration::from_secs(5)).unwrap();
+    let task = tokio::spawn(http::run(
+        settings(&base, Duration::from_millis(40)),
+        client,
+        rx,
+        ctx(&t, CancellationToken::new()),
+    ));
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    drop(tx);
+    task.await.unwrap();
+    let seen = seen.lock().unwrap();
+    let first = &seen.first().expect("a mark was sent").body[0];
+    assert_eq!(first["message"], "-- MARK --");
+    assert_eq!(first["service"], "nocbox-mark");
+    assert_eq!(first["ddtags"], "env:test,nocbox_mark:true");
+    assert_eq!(first["hostname"], "nocbox-test");
+    assert!(n(&t, "nocbox.output.marks", None) >= 1);
+    assert_eq!(n(&t, "nocbox.output.sent", None), 0);
+}
+
+#[tokio::test]
+async fn hard_stop_during_retries_counts_the_batch_and_the_queue() {
+    crate::tls::install_provider();
+    let (base, _) = responder(vec![503]).await;
+    let t = Telemetry::new();
+    let stop = CancellationToken::new();
+    let (tx, rx) = mpsc::channel(10);
+    for m in ["a", "b", "c"] {
+        tx.send(log(m)).await.unwrap();
+    }
+    let mut s = settings(&base, Duration::ZERO);
+    s.flush_interval = Duration::from_millis(1);
+    let tls = crate::tls::client_config(None).unwrap();
+    let client = http::client(&tls, Duration::from_secs(5)).unwrap();
+    let task = tokio::spawn(http::run(s, client, rx, ctx(&t, stop.clone())));
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    tx.send(log("queued")).await.unwrap();
+    stop.cancel();
+    tokio::time::timeout(Duration::from_secs(5), task)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(n(&t, "nocbox.output.failed", Some("http_5xx")) >= 2);
+    assert_eq!(n(&t, "nocbox.output.dropped", Some("shutdown")), 4);
+    assert_eq!(n(&t, "nocbox.output.sent", None), 0);
+}
+
+#[tokio::test]
+async fn tcp_transport_writes_key_prefixed_json_lines_and_marks() {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    let reader = tokio::spawn(async move {
+        let (mut s, _) = l.accept().await.unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).await.unwrap();
+        out
+    });
+    let t = Telemetry::new();
+    let (tx, rx) = mpsc::channel(10);
+    let mut cfg = StreamConfig::new(Target {
+        host: "127.0.0.1".into(),
+        port,
+        tls: None,
+    });
+    cfg.confirm_after = Duration::from_millis(50);
+    let task = tokio::spawn(tcp::run(
+        cfg,
+        "KEY".into(),
+        Duration::from_millis(30),
+        rx,
+        ctx(&t, CancellationToken::new()),
+    ));
+    tx.send(log("hello\nworld")).await.unwrap();
+    tx.send(metric()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    drop(tx);
+    task.await.unwrap();
+    let text = reader.await.unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l.strip_prefix("KEY ").expect("key prefix")).unwrap())
+        .collect();
+    let logs: Vec<_> = lines
+        .iter()
+        .filter(|v| v["service"] != "nocbox-mark")
+        .collect();
+    assert_eq!(logs.len(), 1);
+    assert_eq!(logs[0]["message"], "hello\nworld");
+    assert!(lines.len() >= 2, "expected marks too: {text}");
+    assert_eq!(n(&t, "nocbox.output.sent", None), 1);
+    assert_eq!(n(&t, "nocbox.output.connects", None), 1);
+    assert!(n(&t, "nocbox.output.marks", None) >= 1);
+}

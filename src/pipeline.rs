@@ -1,0 +1,218 @@
+//! The router: one bounded queue per output. `send` never waits: when an output's queue is
+//! full the event is dropped for that output only and counted as
+//! `nocbox.pipeline.dropped{output, reason="queue_full"}`, so a slow or dead output never stalls a
+//! receiver. Inputs know only this type, never the outputs.
+
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+
+use crate::event::Event;
+use crate::telemetry::{Counter, Gauge, Telemetry};
+
+/// What an output's task reads.
+pub type EventRx = mpsc::Receiver<Arc<Event>>;
+
+/// Which events an output takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Accepts {
+    All,
+    Logs,
+    Metrics,
+}
+
+impl Accepts {
+    fn matches(self, ev: &Event) -> bool {
+        matches!(
+            (self, ev),
+            (Accepts::All, _)
+                | (Accepts::Logs, Event::Log(_))
+                | (Accepts::Metrics, Event::Metric(_))
+        )
+    }
+}
+
+#[derive(Debug)]
+struct Route {
+    name: String,
+    accepts: Accepts,
+    tx: mpsc::Sender<Arc<Event>>,
+    capacity: usize,
+    queued: Counter,
+    dropped_full: Counter,
+    dropped_closed: Counter,
+    depth: Gauge,
+}
+
+/// Fan-out to every output's queue. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Pipeline {
+    routes: Arc<Vec<Route>>,
+    received: Counter,
+}
+
+/// Builds a pipeline; each `add_output` returns the receiver its output task consumes.
+#[derive(Debug)]
+pub struct PipelineBuilder {
+    telemetry: Telemetry,
+    routes: Vec<Route>,
+}
+
+impl PipelineBuilder {
+    pub fn new(telemetry: &Telemetry) -> Self {
+        PipelineBuilder {
+            telemetry: telemetry.clone(),
+            routes: Vec::new(),
+        }
+    }
+
+    /// Adds an output with a queue of `capacity` events.
+    pub fn add_output(&mut self, name: &str, capacity: usize, accepts: Accepts) -> EventRx {
+        let capacity = capacity.max(1);
+        let (tx, rx) = mpsc::channel(capacity);
+        let t = &self.telemetry;
+        let labels = |reason: &'static str| [("output", name), ("reason", reason)];
+        self.routes.push(Route {
+            name: name.to_string(),
+            accepts,
+            tx,
+            capacity,
+            queued: t.counter("nocbox.pipeline.queued", &[("output", name)]),
+            dropped_full: t.counter("nocbox.pipeline.dropped", &labels("queue_full")),
+            dropped_closed: t.counter("nocbox.pipeline.dropped", &labels("output_stopped")),
+            depth: t.gauge("nocbox.pipeline.queue_depth", &[("output", name)]),
+        });
+        rx
+    }
+
+    pub fn build(self) -> Pipeline {
+        Pipeline {
+            received: self.telemetry.counter("nocbox.pipeline.events", &[]),
+            routes: Arc::new(self.routes),
+        }
+    }
+}
+
+impl Pipeline {
+    /// Queues `ev` for every output that takes it. Never blocks.
+    pub fn send(&self, ev: Event) {
+        self.received.inc();
+        let ev = Arc::new(ev);
+        for r in self.routes.iter().filter(|r| r.accepts.matches(&ev)) {
+            match r.tx.try_send(ev.clone()) {
+                Ok(()) => r.queued.inc(),
+                Err(mpsc::error::TrySendError::Full(_)) => r.dropped_full.inc(),
+                Err(mpsc::error::TrySendError::Closed(_)) => r.dropped_closed.inc(),
+            }
+            r.depth.set((r.capacity - r.tx.capacity()) as i64);
+        }
+    }
+
+    /// A read-only view of the queues that does not keep them open.
+    pub fn view(&self) -> QueueView {
+        QueueView {
+            routes: self
+                .routes
+                .iter()
+                .map(|r| {
+                    (
+                        r.name.clone(),
+                        r.tx.downgrade(),
+                        r.capacity,
+                        r.depth.clone(),
+                    )
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Queue depths for `/status` and `/healthz`, holding only weak senders so that a drain at
+/// shutdown still sees every queue close.
+#[derive(Clone, Debug)]
+pub struct QueueView {
+    routes: Vec<(String, mpsc::WeakSender<Arc<Event>>, usize, Gauge)>,
+}
+
+/// One output's queue as seen now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueueState {
+    pub output: String,
+    pub depth: usize,
+    pub capacity: usize,
+}
+
+impl QueueState {
+    /// An output whose queue is full cannot accept events; overall `/healthz` fails.
+    pub fn accepting(&self) -> bool {
+        self.depth < self.capacity
+    }
+}
+
+impl QueueView {
+    pub fn queues(&self) -> Vec<QueueState> {
+        self.routes
+            .iter()
+            .map(|(name, weak, capacity, gauge)| {
+                let depth = weak.upgrade().map_or(0, |tx| capacity - tx.capacity());
+                gauge.set(depth as i64);
+                QueueState {
+                    output: name.clone(),
+                    depth,
+                    capacity: *capacity,
+                }
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::LogRecord;
+
+    fn log() -> Event {
+        Event::Log(LogRecord::new("m", "h", chrono::Utc::now()))
+    }
+
+    #[test]
+    fn full_queue_drops_and_counts_without_touching_other_outputs() {
+        let t = Telemetry::new();
+        let mut b = PipelineBuilder::new(&t);
+        let mut slow = b.add_output("slow", 2, Accepts::All);
+        let mut fast = b.add_output("fast", 10, Accepts::Logs);
+        let p = b.build();
+        for _ in 0..5 {
+            p.send(log());
+        }
+        assert_eq!(
+            t.counter_sum("nocbox.pipeline.dropped", &[("output", "slow")]),
+            3
+        );
+        assert_eq!(
+            t.counter_sum("nocbox.pipeline.dropped", &[("output", "fast")]),
+            0
+        );
+        let q = &p.view().queues()[0];
+        assert_eq!((q.depth, q.capacity, q.accepting()), (2, 2, false));
+        let mut n = 0;
+        while fast.try_recv().is_ok() {
+            n += 1;
+        }
+        assert_eq!(n, 5);
+        assert!(slow.try_recv().is_ok());
+    }
+
+    #[test]
+    fn stopped_output_is_counted_separately() {
+        let t = Telemetry::new();
+        let mut b = PipelineBuilder::new(&t);
+        drop(b.add_output("gone", 2, Accepts::All));
+        let p = b.build();
+        p.send(log());
+        assert_eq!(
+            t.counter_sum("nocbox.pipeline.dropped", &[("reason", "output_stopped")]),
+            1
+        );
+    }
+}

@@ -1,0 +1,12 @@
+//! End-to-end tests: the real `nocbox` binary against real peers (logger, loggen, rsyslog,
+//! socat/openssl, a local HTTPS Datadog intake). scripts/test.sh installs the peers; a missing
+//! peer fails the test rather than skipping it.
+
+mod harness;
+
+mod bad_input;
+mod cli;
+mod datadog_http;
+mod datadog_tcp;
+mod forward;
+mod syslog_in;
