@@ -409,6 +409,7 @@ fi
   echo "rsyslog: $(rsyslogd -v 2>/dev/null | head -1 | awk '{ print $2 }'); loggen: $(find "$LOGGEN_DIR" -maxdepth 1 -name 'syslog-ng-core_*.deb' -printf '%f\n' | head -1 | sed 's/\.deb$//')"
   echo "net.core.rmem_max: $(cat /proc/sys/net/core/rmem_max); machine busy before the run: ${PRE_BUSY}% of 200%"
   echo "mode: $([ "$QUICK" = 1 ] && echo quick || echo full); case length ${CASE_SECS}s; lossless steps ${STEP_SECS}s at nominal rates $STEP_RATES"
+  echo "each case waits up to ${QUIET_WAIT}s until the machine is below ${QUIET_BUSY}% busy"
 } >"$WORK/env.txt"
 cat "$WORK/env.txt"
 
@@ -489,6 +490,12 @@ done
     }' "$WORK/results.tsv"
   echo
   echo "offered = loggen's own average rate (nocbox run / rsyslog run): over TCP the receiver's speed sets it."
+  echo "ratio = nocbox / rsyslog. loggen arguments per case (then -I ${CASE_SECS} 127.0.0.1 PORT):"
+  echo
+  for spec in "${CASES[@]}"; do
+    IFS='|' read -r cname _ _ cargs <<<"$spec"
+    echo "- $cname: \`loggen ${cargs//$ROOT\//}\`"
+  done
   echo
   echo "## Highest lossless UDP rate (${STEP_SECS}s per step, 200-byte loggen lines, two loggen processes above ${ONE_LOGGEN_MAX} nominal)"
   echo

@@ -19,6 +19,7 @@ use std::path::Path;
 pub use env::interpolate;
 pub use model::*;
 pub use secret::Secret;
+pub use validate::split_host_port;
 
 use locate::{locate, Seg};
 

@@ -196,3 +196,17 @@ pub fn split_host_port(s: &str) -> Option<(String, u16)> {
     let host = host.trim_start_matches('[').trim_end_matches(']');
     (!host.is_empty()).then(|| (host.to_string(), port))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::split_host_port;
+
+    #[test]
+    fn host_port_forms() {
+        assert_eq!(split_host_port("a.b:10516"), Some(("a.b".into(), 10516)));
+        assert_eq!(split_host_port("[::1]:6514"), Some(("::1".into(), 6514)));
+        assert_eq!(split_host_port("a.b"), None);
+        assert_eq!(split_host_port(":1"), None);
+        assert_eq!(split_host_port("h:99999"), None);
+    }
+}

@@ -19,20 +19,19 @@ pub struct Intake {
 
 impl Intake {
     pub fn start(dir: &Path, tls: &Path) -> Intake {
+        Self::start_on(dir, tls, 0)
+    }
+
+    /// An intake on a given port (0 = any), appending to the same files as before.
+    pub fn start_on(dir: &Path, tls: &Path, port: u16) -> Intake {
         let out = dir.join("intake");
         std::fs::create_dir_all(&out).unwrap();
         let mut child = Command::new("python3")
             .arg(peers_dir().join("dd_intake.py"))
             .args(["--cert", &tls.join("server.pem").display().to_string()])
             .args(["--key", &tls.join("server.key").display().to_string()])
-            .args([
-                "--port",
-                "0",
-                "--api-key",
-                "test-api-key-0123",
-                "--max-seconds",
-                "300",
-            ])
+            .args(["--port", &port.to_string()])
+            .args(["--api-key", "test-api-key-0123", "--max-seconds", "300"])
             .arg("--out")
             .arg(&out)
             .stdout(Stdio::piped())
@@ -214,4 +213,49 @@ fn a_permanent_400_is_counted_not_retried_forever() {
     })
     .unwrap_or_else(|| panic!("log:\n{}", nb.log()));
     assert!(user_logs(&intake, "rejected").is_empty());
+}
+
+#[test]
+fn intake_down_and_back_then_sigterm_drains_everything() {
+    let dir = scratch("dd-down");
+    let tls = certs(&dir);
+    let intake = Intake::start(&dir, &tls);
+    let port = intake.port;
+    let nb = Nocbox::start("dd-down", &config(&intake, &tls, ", mark_interval: 0s"));
+    let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let send = |prefix: &str, n: usize| {
+        for i in 0..n {
+            udp.send_to(
+                format!("<13>{prefix} {i}").as_bytes(),
+                nb.addr("syslog_udp"),
+            )
+            .unwrap();
+        }
+    };
+    send("up-a", 50);
+    wait_for(20, || {
+        (user_logs(&intake, "up-a").len() == 50).then_some(())
+    })
+    .expect("first lines");
+    // The intake process is gone: connections are refused, lines are held and retried.
+    drop(intake);
+    send("down-b", 200);
+    nb.wait_counter("nocbox.output.failed", &[("output", "datadog_logs")], 1, 20);
+    let intake = Intake::start_on(&dir, &tls, port);
+    wait_for(60, || {
+        (user_logs(&intake, "down-b").len() >= 200).then_some(())
+    })
+    .unwrap_or_else(|| panic!("status: {}\nlog:\n{}", nb.get("/status").1, nb.log()));
+    // SIGTERM right after a burst: everything accepted is delivered before exit 0.
+    send("at-stop-c", 1000);
+    nb.wait_counter("nocbox.syslog.received", &[], 1250, 10);
+    let status = nb.stop(30);
+    assert!(status.success(), "{status:?}");
+    for (prefix, n) in [("up-a", 50), ("down-b", 200), ("at-stop-c", 1000)] {
+        let got = user_logs(&intake, prefix);
+        let mut uniq: Vec<&str> = got.iter().filter_map(|l| l["message"].as_str()).collect();
+        uniq.sort();
+        uniq.dedup();
+        assert_eq!((got.len(), uniq.len()), (n, n), "{prefix}: exactly once");
+    }
 }

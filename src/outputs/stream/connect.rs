@@ -53,14 +53,6 @@ impl Target {
     }
 }
 
-/// `host:port` or `[v6]:port` → (host, port). Same rule as the config validator.
-pub fn split_host_port(s: &str) -> Option<(String, u16)> {
-    let (host, port) = s.rsplit_once(':')?;
-    let port = port.parse().ok()?;
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    (!host.is_empty()).then(|| (host.to_string(), port))
-}
-
 /// A TLS target checking `name` (a DNS name or an IP address literal).
 pub fn tls_target(config: Arc<ClientConfig>, name: &str) -> Result<TlsTarget, String> {
     let server_name = ServerName::try_from(name.to_string())
@@ -263,11 +255,6 @@ mod tests {
 
     #[test]
     fn host_port_forms() {
-        assert_eq!(split_host_port("a.b:10516"), Some(("a.b".into(), 10516)));
-        assert_eq!(split_host_port("[::1]:6514"), Some(("::1".into(), 6514)));
-        assert_eq!(split_host_port("a.b"), None);
-        assert_eq!(split_host_port(":1"), None);
-        assert_eq!(split_host_port("h:99999"), None);
         let t = Target {
             host: "::1".into(),
             port: 1,

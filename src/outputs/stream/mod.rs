@@ -34,7 +34,8 @@ use bytes::{Bytes, BytesMut};
 use tokio::io::AsyncWriteExt;
 use tokio_util::sync::CancellationToken;
 
-pub use connect::{split_host_port, tls_target, SocketOptions, Target, TlsTarget};
+pub use crate::config::split_host_port;
+pub use connect::{tls_target, SocketOptions, Target, TlsTarget};
 pub use drive::{drive, LineFormat};
 pub use resend::ResendBuffer;
 

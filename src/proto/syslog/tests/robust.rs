@@ -178,7 +178,7 @@ fn hundred_kilobyte_lines() {
 
 /// `cargo test --release --lib proto::syslog::tests::robust::throughput -- --ignored --nocapture`
 #[test]
-#[ignore]
+#[ignore = "a throughput measurement, not a check: run it in release with --ignored"]
 fn throughput() {
     let lines: Vec<&str> = all_fixtures().collect();
     let n = 400_000;
