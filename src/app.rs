@@ -1,7 +1,7 @@
 //! Wiring: turn the config into settings, bind every socket, make the pipeline, spawn the tasks,
-//! and shut down in order (inputs stop, outputs drain their queues, then a hard stop).
-
-use std::time::Duration;
+//! and stop in order: on SIGTERM health checks fail at once while inputs keep receiving for the
+//! drain period; then inputs stop, outputs flush what is queued within the flush timeout, and
+//! whatever is still undelivered after that is counted and logged.
 
 use anyhow::Context;
 use tokio::net::TcpListener;
@@ -19,8 +19,6 @@ use crate::telemetry::Telemetry;
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub config: Config,
-    /// How long outputs may drain after SIGTERM before a hard stop (below ECS's 30 s).
-    pub drain_timeout: Duration,
 }
 
 impl Settings {
@@ -40,10 +38,7 @@ impl Settings {
     }
 
     pub fn from_file(config: Config) -> Self {
-        Settings {
-            config,
-            drain_timeout: Duration::from_secs(25),
-        }
+        Settings { config }
     }
 
     fn hostname(&self) -> String {
@@ -64,15 +59,19 @@ impl Settings {
     }
 }
 
-/// Runs until SIGTERM/SIGINT, then drains.
+/// Runs until SIGTERM/SIGINT, then drains. A second signal cuts the drain period short.
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
-    let shutdown = CancellationToken::new();
-    let signal = shutdown.clone();
+    let stop = CancellationToken::new();
+    let hurry = CancellationToken::new();
+    let (s, h) = (stop.clone(), hurry.clone());
     tokio::spawn(async move {
         wait_for_signal().await;
-        signal.cancel();
+        s.cancel();
+        wait_for_signal().await;
+        info!("second stop signal: ending the drain period now");
+        h.cancel();
     });
-    run_until(settings, shutdown).await
+    run_until(settings, stop, hurry).await
 }
 
 async fn wait_for_signal() {
@@ -80,8 +79,8 @@ async fn wait_for_signal() {
     match signal(SignalKind::terminate()) {
         Ok(mut term) => {
             tokio::select! {
-                _ = term.recv() => info!("SIGTERM received; draining"),
-                _ = tokio::signal::ctrl_c() => info!("SIGINT received; draining"),
+                _ = term.recv() => info!("SIGTERM received"),
+                _ = tokio::signal::ctrl_c() => info!("SIGINT received"),
             }
         }
         Err(e) => {
@@ -91,8 +90,14 @@ async fn wait_for_signal() {
     }
 }
 
-/// Binds, runs until `shutdown` is cancelled, then drains outputs within the drain timeout.
-pub async fn run_until(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<()> {
+/// Binds and runs until `stop` is cancelled; then drains (see the module doc). `hurry` ends the
+/// drain period early.
+pub async fn run_until(
+    settings: Settings,
+    stop: CancellationToken,
+    hurry: CancellationToken,
+) -> anyhow::Result<()> {
+    let shutdown = CancellationToken::new();
     let telemetry = Telemetry::new();
     let cfg = &settings.config;
     let hostname = settings.hostname();
@@ -160,26 +165,40 @@ pub async fn run_until(settings: Settings, shutdown: CancellationToken) -> anyho
 
     let api_state = crate::api::ApiState {
         telemetry: telemetry.clone(),
-        queues: view,
+        queues: view.clone(),
         prometheus: outputs_cfg.prometheus.as_ref().is_none_or(|p| p.enabled),
     };
     let api_stop = CancellationToken::new();
     let api = tokio::spawn(crate::api::serve(api_listener, api_state, api_stop.clone()));
     info!(version = env!("CARGO_PKG_VERSION"), "nocbox running");
 
-    shutdown.cancelled().await;
+    stop.cancelled().await;
+    let sd = cfg.shutdown;
+    telemetry.set_draining();
+    info!(drain_period = ?sd.drain_period, "stopping: health checks now fail; inputs keep receiving during the drain period");
+    tokio::select! {
+        _ = tokio::time::sleep(sd.drain_period) => {}
+        _ = hurry.cancelled() => {}
+    }
     // Inputs first: once every input task has ended, the pipeline's senders are gone and each
     // output sees its queue close after the last event, flushes, and returns.
+    shutdown.cancel();
     while inputs.join_next().await.is_some() {}
-    info!("inputs stopped; draining outputs");
-    let drained = tokio::time::timeout(settings.drain_timeout, async {
+    info!(flush_timeout = ?sd.flush_timeout, "inputs stopped; flushing outputs");
+    let flushed = tokio::time::timeout(sd.flush_timeout, async {
         while outputs.join_next().await.is_some() {}
     })
     .await;
-    if drained.is_err() {
-        warn!(timeout = ?settings.drain_timeout, "outputs did not drain in time; stopping them");
+    if flushed.is_err() {
+        let queued: usize = view.queues().iter().map(|q| q.depth).sum();
         hard_stop.cancel();
         while outputs.join_next().await.is_some() {}
+        let abandoned = telemetry.counter_sum("nocbox.output.dropped", &[("reason", "shutdown")]);
+        warn!(
+            queued,
+            abandoned,
+            "outputs did not flush within the flush timeout; these events were not delivered"
+        );
     }
     api_stop.cancel();
     let _ = api.await;

@@ -50,6 +50,9 @@ pub async fn serve(listener: TcpListener, state: ApiState, stop: CancellationTok
 /// Overall health: every input listening, every output able to accept events.
 fn health(state: &ApiState) -> (bool, Value) {
     let mut problems = Vec::new();
+    if state.telemetry.is_draining() {
+        problems.push("stopping: draining after SIGTERM".to_string());
+    }
     let mut comps = serde_json::Map::new();
     for (name, c) in state.telemetry.components("input") {
         if !c.is_healthy() {
@@ -91,12 +94,19 @@ async fn healthz(State(state): State<ApiState>) -> Response {
 async fn healthz_component(State(state): State<ApiState>, Path(name): Path<String>) -> Response {
     match state.telemetry.find_component(&name) {
         Some(c) => {
-            let code = if c.is_healthy() {
+            let draining = state.telemetry.is_draining();
+            let healthy = c.is_healthy() && !draining;
+            let code = if healthy {
                 StatusCode::OK
             } else {
                 StatusCode::SERVICE_UNAVAILABLE
             };
-            let body = json!({ "component": name, "healthy": c.is_healthy(), "last_error": c.last_error() });
+            let body = json!({
+                "component": name,
+                "healthy": healthy,
+                "draining": draining,
+                "last_error": c.last_error(),
+            });
             (code, Json(body)).into_response()
         }
         None => (

@@ -33,6 +33,9 @@ pub struct Config {
     pub snmp: Option<SnmpConfig>,
     /// Outputs.
     pub outputs: Option<OutputsConfig>,
+    /// What happens on SIGTERM.
+    #[serde(default)]
+    pub shutdown: ShutdownConfig,
     /// SNMP trap receiver (not in this version).
     pub traps: Option<serde_yaml::Value>,
     /// NTP service (not in this version).
@@ -62,6 +65,36 @@ impl Default for ApiConfig {
 
 fn default_api_listen() -> SocketAddr {
     SocketAddr::from(([0, 0, 0, 0], 8080))
+}
+
+/// `shutdown:` the graceful stop on SIGTERM. The defaults fit ECS's 30 s stop timeout:
+/// 10 s of draining plus at most 15 s of flushing.
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShutdownConfig {
+    /// After SIGTERM, health endpoints fail at once (so the load balancer stops sending new
+    /// flows) while inputs keep receiving for this long. Default 10s.
+    #[serde(default = "default_drain", with = "humantime_serde")]
+    pub drain_period: Duration,
+    /// Then inputs stop and outputs get this long to deliver what is queued. Default 15s.
+    #[serde(default = "default_flush_timeout", with = "humantime_serde")]
+    pub flush_timeout: Duration,
+}
+
+impl Default for ShutdownConfig {
+    fn default() -> Self {
+        ShutdownConfig {
+            drain_period: default_drain(),
+            flush_timeout: default_flush_timeout(),
+        }
+    }
+}
+
+fn default_drain() -> Duration {
+    Duration::from_secs(10)
+}
+fn default_flush_timeout() -> Duration {
+    Duration::from_secs(15)
 }
 
 /// `syslog:`

@@ -51,6 +51,13 @@ pub fn check(c: &Config) -> Vec<(Vec<Seg>, String)> {
     if let Some(s) = &c.syslog {
         check_syslog(s, c.api.as_ref(), &mut out);
     }
+    let sd = c.shutdown;
+    if sd.drain_period + sd.flush_timeout > std::time::Duration::from_secs(120) {
+        out.push((
+            p(&["shutdown"]),
+            "drain_period + flush_timeout exceeds 120 s, ECS's longest stop timeout; the task would be killed mid-flush".into(),
+        ));
+    }
     if let Some(snmp) = &c.snmp {
         let mut seen = HashSet::new();
         for (i, d) in snmp.devices.iter().enumerate() {

@@ -9,18 +9,21 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use crate::telemetry::Component;
+use crate::telemetry::{Component, Telemetry};
 
 pub async fn run(
     addr: SocketAddr,
     component: Component,
+    telemetry: Telemetry,
     name: String,
     shutdown: CancellationToken,
 ) {
     let mut listener: Option<TcpListener> = None;
     let mut tick = tokio::time::interval(Duration::from_millis(500));
     loop {
-        match (&listener, component.is_healthy()) {
+        // While draining after SIGTERM the listener closes, like the HTTP health checks fail.
+        let healthy = component.is_healthy() && !telemetry.is_draining();
+        match (&listener, healthy) {
             (None, true) => match TcpListener::bind(addr).await {
                 Ok(l) => {
                     if let Ok(a) = l.local_addr() {
@@ -33,7 +36,7 @@ pub async fn run(
                 }
             },
             (Some(_), false) => {
-                info!(address = %addr, "{name} unhealthy; health-check listener closed");
+                info!(address = %addr, "{name} unhealthy or draining; health-check listener closed");
                 listener = None;
             }
             _ => {}

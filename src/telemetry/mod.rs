@@ -112,6 +112,7 @@ struct Inner {
     gauges: Mutex<BTreeMap<(String, Labels), Gauge>>,
     components: Mutex<BTreeMap<String, Component>>,
     started: Mutex<Option<DateTime<Utc>>>,
+    draining: AtomicBool,
 }
 
 /// The store. Cheap to clone; every clone shares the same numbers.
@@ -132,6 +133,15 @@ impl Telemetry {
         let t = Telemetry::default();
         *lock(&t.0.started) = Some(Utc::now());
         t
+    }
+
+    /// Marks the service as stopping: every health check fails from now on.
+    pub fn set_draining(&self) {
+        self.0.draining.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.0.draining.load(Ordering::Relaxed)
     }
 
     /// The counter `name{labels}`, created at zero on first use.
@@ -231,6 +241,7 @@ impl Telemetry {
         json!({
             "version": env!("CARGO_PKG_VERSION"),
             "started": lock(&self.0.started).map(fmt_time),
+            "draining": self.is_draining(),
             "components": comps,
             "counters": counters,
             "gauges": gauges,

@@ -74,7 +74,7 @@ fn validate_reports_every_error_with_position_and_exits_1() {
 fn health_and_status_commands_read_the_running_service() {
     let nb = Nocbox::start(
         "health",
-        "syslog:\n  udp: { listen: 127.0.0.1:0 }\napi: { listen: 127.0.0.1:0 }\n",
+        "syslog:\n  udp: { listen: 127.0.0.1:0 }\napi: { listen: 127.0.0.1:0 }\nshutdown: { drain_period: 0s }\n",
     );
     let url = format!("http://{}", nb.addr("api"));
     run(Command::new(BIN).args(["health", "--url", &url]));
@@ -115,7 +115,7 @@ fn run_without_config_serves_syslog_and_api_on_default_ports_in_a_private_namesp
          logger --udp -n 127.0.0.1 -P 5514 -t dflt 'default udp'; \
          logger --tcp -n 127.0.0.1 -P 5514 -t dflt 'default tcp'; \
          for i in $(seq 50); do [ $(grep -c default out.jsonl) -ge 2 ] && break; sleep 0.1; done; \
-         kill -TERM $pid; wait $pid",
+         kill -TERM $pid; sleep 0.3; kill -TERM $pid; wait $pid",
         bin = BIN
     );
     let dir = scratch("defaults");

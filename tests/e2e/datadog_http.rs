@@ -221,7 +221,8 @@ fn intake_down_and_back_then_sigterm_drains_everything() {
     let tls = certs(&dir);
     let intake = Intake::start(&dir, &tls);
     let port = intake.port;
-    let nb = Nocbox::start("dd-down", &config(&intake, &tls, ", mark_interval: 0s"));
+    let yaml = config(&intake, &tls, ", mark_interval: 0s") + "shutdown: { drain_period: 0s }\n";
+    let nb = Nocbox::start("dd-down", &yaml);
     let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
     let send = |prefix: &str, n: usize| {
         for i in 0..n {

@@ -64,7 +64,7 @@ pub fn wait_for<T>(secs: u64, mut f: impl FnMut() -> Option<T>) -> Option<T> {
 
 pub struct Nocbox {
     child: Child,
-    records: Arc<Mutex<Vec<Value>>>,
+    pub records: Arc<Mutex<Vec<Value>>>,
     log: Arc<Mutex<String>>,
     addrs: Arc<Mutex<HashMap<String, SocketAddr>>>,
 }
@@ -225,11 +225,21 @@ impl Nocbox {
     }
 
     /// SIGTERM, then the exit status (within `secs`).
-    pub fn stop(mut self, secs: u64) -> std::process::ExitStatus {
+    pub fn stop(self, secs: u64) -> std::process::ExitStatus {
+        self.terminate();
+        self.wait_exit(secs)
+    }
+
+    /// Sends SIGTERM without waiting.
+    pub fn terminate(&self) {
         let _ = Command::new("kill")
             .arg("-TERM")
             .arg(self.child.id().to_string())
             .status();
+    }
+
+    /// The exit status, once the process has ended (within `secs`).
+    pub fn wait_exit(mut self, secs: u64) -> std::process::ExitStatus {
         let st = wait_for(secs, || self.child.try_wait().ok().flatten());
         match st {
             Some(s) => s,

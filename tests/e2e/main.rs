@@ -8,5 +8,6 @@ mod bad_input;
 mod cli;
 mod datadog_http;
 mod datadog_tcp;
+mod drain;
 mod forward;
 mod syslog_in;

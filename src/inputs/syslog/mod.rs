@@ -178,6 +178,7 @@ impl SyslogInput {
             set.spawn(crate::inputs::health_check::run(
                 hc.listen,
                 s.component.clone(),
+                s.telemetry.clone(),
                 "syslog".into(),
                 shutdown,
             ));
