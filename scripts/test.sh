@@ -10,7 +10,7 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 
-pkgs=(rsyslog rsyslog-gnutls rsyslog-openssl haproxy socat netcat-openbsd openssl bsdutils util-linux iproute2 python3 ca-certificates)
+pkgs=(rsyslog rsyslog-gnutls rsyslog-openssl haproxy chromium socat netcat-openbsd openssl bsdutils util-linux iproute2 python3 ca-certificates)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

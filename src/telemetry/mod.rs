@@ -211,6 +211,36 @@ impl Telemetry {
             .collect()
     }
 
+    /// The counters that belong to a component: an input `syslog` owns `nocbox.syslog.*`; an
+    /// output owns every counter labelled `output=<name>`. Keyed `name{labels}`.
+    fn component_totals(&self, name: &str, kind: &str) -> BTreeMap<String, u64> {
+        let prefix = format!("nocbox.{name}.");
+        self.counters_snapshot()
+            .into_iter()
+            .filter_map(|(n, l, v)| {
+                let mine = match kind {
+                    "output" => l.iter().any(|(k, val)| k == "output" && val == name),
+                    _ => n.starts_with(&prefix),
+                };
+                if !mine {
+                    return None;
+                }
+                let short = n.strip_prefix("nocbox.").unwrap_or(&n).to_string();
+                let rest: Vec<String> = l
+                    .iter()
+                    .filter(|(k, _)| k != "output")
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect();
+                let key = if rest.is_empty() {
+                    short
+                } else {
+                    format!("{short}{{{}}}", rest.join(","))
+                };
+                Some((key, v))
+            })
+            .collect()
+    }
+
     /// The `/status` document: components with state, and every counter and gauge.
     pub fn status_json(&self) -> Value {
         let mut comps = serde_json::Map::new();
@@ -220,6 +250,8 @@ impl Telemetry {
                 name.clone(),
                 json!({
                     "kind": st.kind,
+                    "state": state_word(c.is_healthy(), &st),
+                    "totals": self.component_totals(name, &st.kind),
                     "healthy": c.is_healthy(),
                     "detail": st.detail,
                     "last_success": st.last_success.map(fmt_time),
@@ -249,6 +281,17 @@ impl Telemetry {
     }
 }
 
+/// `ERROR` when the component cannot work, `WARNING` when its latest outcome was an error,
+/// `OK` otherwise (the words `datadog-agent status` users know).
+fn state_word(healthy: bool, st: &ComponentState) -> &'static str {
+    match (healthy, &st.last_error, st.last_success) {
+        (false, ..) => "ERROR",
+        (true, Some((at, _)), Some(ok)) if *at > ok => "WARNING",
+        (true, Some(_), None) => "WARNING",
+        _ => "OK",
+    }
+}
+
 fn labels_map(l: &Labels) -> BTreeMap<String, String> {
     l.iter().cloned().collect()
 }
@@ -260,6 +303,27 @@ fn fmt_time(t: DateTime<Utc>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn state_follows_the_latest_outcome() {
+        let t = Telemetry::new();
+        let c = t.component("datadog_logs", "output");
+        t.counter("nocbox.output.sent", &[("output", "datadog_logs")])
+            .add(3);
+        let state = |t: &Telemetry| t.status_json()["components"]["datadog_logs"]["state"].clone();
+        assert_eq!(state(&t), "ERROR");
+        c.set_healthy(true);
+        assert_eq!(state(&t), "OK");
+        c.error("503 from the intake");
+        assert_eq!(state(&t), "WARNING");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        c.success();
+        assert_eq!(state(&t), "OK");
+        assert_eq!(
+            t.status_json()["components"]["datadog_logs"]["totals"]["output.sent"],
+            3
+        );
+    }
 
     #[test]
     fn counters_are_shared_and_summed_by_label() {

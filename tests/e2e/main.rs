@@ -10,4 +10,5 @@ mod datadog_http;
 mod datadog_tcp;
 mod drain;
 mod forward;
+mod status_page;
 mod syslog_in;
