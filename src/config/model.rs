@@ -184,6 +184,10 @@ pub struct SyslogTcpConfig {
     /// Most connections at once; further ones are closed at once and counted. Default 1024.
     #[serde(default = "default_max_connections")]
     pub max_connections: usize,
+    /// Most connections at once from one client address (after PROXY), so one flooding host
+    /// cannot hold every slot. Default 64.
+    #[serde(default = "default_per_source")]
+    pub max_connections_per_source: usize,
     /// A connection that sends nothing for this long is closed. Default 1h.
     #[serde(default = "default_idle_timeout", with = "humantime_serde")]
     pub idle_timeout: Duration,
@@ -194,6 +198,11 @@ pub struct SyslogTcpConfig {
     /// preservation). Default false.
     #[serde(default)]
     pub proxy_protocol: bool,
+    /// With `proxy_protocol`, only these networks (the load balancer's) may send a PROXY
+    /// header; a connection from anywhere else is refused, so nobody can claim another
+    /// device's address. Default: any peer (set it to the NLB's subnets).
+    #[serde(default, deserialize_with = "opt_list")]
+    pub trusted_proxies: Option<Vec<Network>>,
     /// Serve TLS (RFC 5425) instead of plain TCP.
     pub tls: Option<ServerTlsConfig>,
 }
@@ -203,9 +212,11 @@ impl Default for SyslogTcpConfig {
         SyslogTcpConfig {
             listen: default_syslog_listen(),
             max_connections: default_max_connections(),
+            max_connections_per_source: default_per_source(),
             idle_timeout: default_idle_timeout(),
             keepalive: default_keepalive(),
             proxy_protocol: false,
+            trusted_proxies: None,
             tls: None,
         }
     }
@@ -213,6 +224,9 @@ impl Default for SyslogTcpConfig {
 
 fn default_max_connections() -> usize {
     1024
+}
+fn default_per_source() -> usize {
+    64
 }
 fn default_idle_timeout() -> Duration {
     Duration::from_secs(3600)

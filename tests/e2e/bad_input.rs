@@ -113,14 +113,15 @@ fn half_open_and_flooding_clients_are_limited_and_counted() {
     s.write_all(b"<13>after the flood\n").unwrap();
     drop(s);
     nb.find("after the flood", 10);
-    // A connection flood of short-lived senders: every line arrives.
+    // Churn: 200 short-lived senders, each closing its side and waiting for nocbox to close
+    // the connection (as a well-behaved sender does): every line arrives.
     for i in 0..200 {
         let mut s = TcpStream::connect(addr).unwrap();
         s.write_all(format!("<13>flood line {i}\n").as_bytes())
             .unwrap();
-        if i % 20 == 19 {
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        s.shutdown(std::net::Shutdown::Write).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let _ = std::io::Read::read(&mut s, &mut [0u8; 16]);
     }
     let got = wait_for(15, || {
         let n = nb
@@ -164,4 +165,44 @@ fn senders_outside_the_allow_list_are_dropped_and_counted() {
     assert!(!nb.records().iter().any(|r| r["message"]
         .as_str()
         .is_some_and(|m| m.contains("stranger"))));
+}
+
+#[test]
+fn one_host_cannot_hold_every_connection() {
+    let yaml = CFG.replace(
+        "max_connections: 20, idle_timeout: 2s",
+        "max_connections: 100, max_connections_per_source: 5, idle_timeout: 30s",
+    );
+    let nb = Nocbox::start("per-source", &yaml);
+    let addr = nb.addr("syslog_tcp");
+    let hog: Vec<TcpStream> = (0..5).map(|_| TcpStream::connect(addr).unwrap()).collect();
+    nb.wait_counter("nocbox.syslog.connections_accepted", &[], 5, 10);
+    for _ in 0..10 {
+        let mut s = TcpStream::connect(addr).unwrap();
+        let _ = s.write_all(b"<13>hog line\n");
+    }
+    nb.wait_counter(
+        "nocbox.syslog.connections_rejected",
+        &[("reason", "per_source_limit")],
+        10,
+        10,
+    );
+    // Another device still gets in.
+    let other = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    other
+        .bind(
+            &"127.0.0.2:0"
+                .parse::<std::net::SocketAddr>()
+                .unwrap()
+                .into(),
+        )
+        .unwrap();
+    other.connect(&addr.into()).unwrap();
+    let mut other: TcpStream = other.into();
+    other.write_all(b"<13>from another device\n").unwrap();
+    drop(other);
+    let r = nb.find("from another device", 10);
+    assert_eq!(r["network"]["client"]["ip"], "127.0.0.2");
+    assert!(!nb.records().iter().any(|r| r["message"] == "hog line"));
+    drop(hog);
 }

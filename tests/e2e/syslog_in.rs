@@ -244,7 +244,7 @@ fn loggen_thousands_over_udp_and_tcp_all_arrive() {
 fn proxy_headers_give_the_original_client_ip() {
     let yaml = PLAIN.replace(
         "tcp: { listen: 127.0.0.1:0 }",
-        "tcp: { listen: 127.0.0.1:0, proxy_protocol: true }",
+        "tcp: { listen: 127.0.0.1:0, proxy_protocol: true, trusted_proxies: \"127.0.0.1,127.0.0.2\" }",
     );
     let nb = Nocbox::start("proxy", &yaml);
     let tcp = nb.addr("syslog_tcp");
@@ -335,6 +335,28 @@ fn proxy_headers_give_the_original_client_ip() {
     nb.wait_counter(
         "nocbox.syslog.connections_rejected",
         &[("reason", "not_proxy")],
+        1,
+        10,
+    );
+    // A header from outside trusted_proxies is refused: nobody can claim a device's address.
+    let rogue = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    rogue
+        .bind(
+            &"127.0.0.3:0"
+                .parse::<std::net::SocketAddr>()
+                .unwrap()
+                .into(),
+        )
+        .unwrap();
+    rogue.connect(&tcp.into()).unwrap();
+    let mut rogue: std::net::TcpStream = rogue.into();
+    rogue
+        .write_all(b"PROXY TCP4 10.0.0.1 127.0.0.1 1 514\n<13>spoofed\n")
+        .unwrap();
+    drop(rogue);
+    nb.wait_counter(
+        "nocbox.syslog.connections_rejected",
+        &[("reason", "untrusted_proxy")],
         1,
         10,
     );

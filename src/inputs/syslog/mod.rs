@@ -40,6 +40,7 @@ pub(crate) struct Shared {
     namespace: String,
     tls: Option<tokio_rustls::TlsAcceptor>,
     not_allowed: Counter,
+    per_source: tcp::PerSource,
 }
 
 /// Per-transport counters, looked up once.
@@ -154,6 +155,7 @@ impl SyslogInput {
                 namespace,
                 tls,
                 not_allowed,
+                per_source: Default::default(),
             }),
         })
     }

@@ -1,11 +1,13 @@
 //! The TCP receiver: an accept task with a connection limit, and one task per connection that
-//! optionally reads a PROXY v2 header, optionally does the TLS handshake, then feeds the stream
-//! to the framing core and emits every frame. Keepalive keeps NLB flows alive; an idle timeout
-//! frees connections a device abandoned.
+//! optionally reads a PROXY header (v2 from an NLB, or v1), optionally does the TLS handshake,
+//! then feeds the stream to the framing core and emits every frame. Keepalive keeps NLB flows
+//! alive; an idle timeout frees connections a device abandoned; a per-source cap keeps one
+//! flooding host from holding every slot.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use socket2::{SockRef, TcpKeepalive};
@@ -14,9 +16,10 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tracing::debug;
+use tracing::{debug, warn};
 
 use super::{Shared, TransportCounters};
+use crate::outputs::backoff::FailureLog;
 use crate::proto::framing::{FrameDecoder, FramingEvent};
 use crate::proto::proxy::{self, ProxyHeader};
 
@@ -78,10 +81,68 @@ fn set_keepalive(stream: &TcpStream, idle: Duration) {
     }
 }
 
-fn reject(s: &Shared, reason: &'static str) {
+/// Connections per client address, released when the guard drops.
+#[derive(Default)]
+pub(crate) struct PerSource {
+    open: Mutex<HashMap<IpAddr, usize>>,
+    /// Rate-limits the warning about refused connections (one line a minute).
+    warned: Mutex<Option<FailureLog>>,
+}
+
+struct SourceSlot<'a> {
+    table: &'a PerSource,
+    ip: IpAddr,
+}
+
+impl PerSource {
+    fn take(&self, ip: IpAddr, max: usize) -> Option<SourceSlot<'_>> {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        let n = open.entry(ip).or_insert(0);
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(SourceSlot { table: self, ip })
+    }
+}
+
+impl Drop for SourceSlot<'_> {
+    fn drop(&mut self) {
+        let mut open = self.table.open.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = open.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.ip);
+            }
+        }
+    }
+}
+
+/// Counts a refused connection and says why in the log, at most once a minute.
+fn reject(s: &Shared, peer: SocketAddr, reason: &'static str) {
     s.telemetry
         .counter("nocbox.syslog.connections_rejected", &[("reason", reason)])
         .inc();
+    let mut log = s
+        .per_source
+        .warned
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    let log = log.get_or_insert_with(|| FailureLog::new(Duration::from_secs(60)));
+    if let Some(suppressed) = log.failure(Instant::now()) {
+        warn!(peer = %peer, reason, suppressed, "syslog TCP connection refused");
+    }
+}
+
+/// Runs `f` unless the handshake deadline passes or the service stops first.
+async fn bounded<T>(
+    shutdown: &CancellationToken,
+    f: impl std::future::Future<Output = T>,
+) -> Option<T> {
+    tokio::select! {
+        r = tokio::time::timeout(HANDSHAKE_TIMEOUT, f) => r.ok(),
+        _ = shutdown.cancelled() => None,
+    }
 }
 
 async fn connection(
@@ -90,57 +151,80 @@ async fn connection(
     s: &Shared,
     shutdown: &CancellationToken,
 ) {
+    let Some(tcfg) = s.cfg.tcp.as_ref() else {
+        return;
+    };
     let mut client = peer.ip();
-    if s.cfg.tcp.as_ref().is_some_and(|t| t.proxy_protocol) {
-        match tokio::time::timeout(HANDSHAKE_TIMEOUT, read_proxy_header(&mut stream)).await {
-            Ok(Ok(ProxyHeader::Proxy { source, .. })) => client = source.ip(),
-            Ok(Ok(_)) => {} // LOCAL (the NLB's own health check): keep the socket's peer
-            Ok(Err(reason)) => return reject(s, reason),
-            Err(_) => return reject(s, "proxy_timeout"),
+    if tcfg.proxy_protocol {
+        if let Some(trusted) = &tcfg.trusted_proxies {
+            if !trusted
+                .iter()
+                .any(|n| n.contains(&super::canonical(peer.ip())))
+            {
+                return reject(s, peer, "untrusted_proxy");
+            }
+        }
+        match bounded(shutdown, read_proxy_header(&mut stream)).await {
+            Some(Ok(ProxyHeader::Proxy { source, .. })) => client = source.ip(),
+            Some(Ok(_)) => {} // LOCAL (the NLB's own health check): keep the socket's peer
+            Some(Err(reason)) => return reject(s, peer, reason),
+            None => return reject(s, peer, "proxy_timeout"),
         }
     }
     if !s.allowed(client) {
         return;
     }
+    let Some(_slot) = s
+        .per_source
+        .take(super::canonical(client), tcfg.max_connections_per_source)
+    else {
+        return reject(s, peer, "per_source_limit");
+    };
     match &s.tls {
-        Some(acceptor) => {
-            match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-                Ok(Ok(tls)) => read_frames(tls, client, s, shutdown).await,
-                Ok(Err(e)) => {
-                    debug!(peer = %peer, error = %e, "TLS handshake failed");
-                    reject(s, "tls_handshake")
-                }
-                Err(_) => reject(s, "tls_timeout"),
+        Some(acceptor) => match bounded(shutdown, acceptor.accept(stream)).await {
+            Some(Ok(tls)) => read_frames(tls, client, s, shutdown).await,
+            Some(Err(e)) => {
+                debug!(peer = %peer, error = %e, "TLS handshake failed");
+                reject(s, peer, "tls_handshake")
             }
-        }
+            None => reject(s, peer, "tls_timeout"),
+        },
         None => read_frames(stream, client, s, shutdown).await,
     }
 }
 
 /// Reads exactly the PROXY header, v1 or v2, never a byte more (what follows may be a TLS
-/// handshake): peek until the header is complete, then consume its length.
+/// handshake): v2's fixed 16 bytes give its length; v1 is a line of at most 107 bytes, read
+/// byte by byte (once per connection).
 async fn read_proxy_header(stream: &mut TcpStream) -> Result<ProxyHeader, &'static str> {
-    let mut buf = vec![0u8; proxy::MAX_HEADER_LEN];
-    let mut seen = 0;
+    let mut buf = Vec::with_capacity(proxy::MAX_HEADER_LEN);
+    let mut byte = [0u8; 1];
     loop {
-        let n = stream.peek(&mut buf).await.map_err(|_| "proxy_truncated")?;
-        match proxy::parse(&buf[..n]) {
-            Ok(Some((h, used))) => {
-                stream
-                    .read_exact(&mut buf[..used])
-                    .await
-                    .map_err(|_| "proxy_truncated")?;
-                return Ok(h);
-            }
-            Ok(None) if n == seen => {
-                // peek returned the same bytes: the peer closed, or is slow; wait a little.
-                if n == 0 {
-                    return Err("proxy_truncated");
-                }
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-            Ok(None) => seen = n,
+        let want = match proxy::parse(&buf) {
+            Ok(Some((h, _))) => return Ok(h),
             Err(e) => return Err(e.reason()),
+            // The first byte tells the version: v1 is text ("PROXY ..."), v2 starts with CR.
+            Ok(None) if buf.is_empty() => 1,
+            Ok(None) if buf[0] == 0x0D && buf.len() < 16 => 16,
+            // A complete v2 fixed part: read the rest in one go.
+            Ok(None) if buf[0] == 0x0D => 16 + usize::from(u16::from_be_bytes([buf[14], buf[15]])),
+            Ok(None) => buf.len() + 1,
+        };
+        if want <= buf.len() || want > proxy::MAX_HEADER_LEN {
+            return Err("proxy_bad_length");
+        }
+        let start = buf.len();
+        buf.resize(want, 0);
+        let res = if want - start == 1 {
+            stream
+                .read_exact(&mut byte)
+                .await
+                .map(|_| buf[start] = byte[0])
+        } else {
+            stream.read_exact(&mut buf[start..]).await.map(|_| ())
+        };
+        if res.is_err() {
+            return Err("proxy_truncated");
         }
     }
 }
