@@ -3,6 +3,9 @@
 //! drain period; then inputs stop, outputs flush what is queued within the flush timeout, and
 //! whatever is still undelivered after that is counted and logged.
 
+use std::net::SocketAddr;
+use std::time::Duration;
+
 use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
@@ -12,7 +15,7 @@ use tracing::{info, warn};
 use crate::config::{Config, OutputsConfig, SyslogConfig};
 use crate::inputs::syslog::{SyslogInput, SyslogSockets};
 use crate::outputs::OutputContext;
-use crate::pipeline::{Accepts, PipelineBuilder};
+use crate::pipeline::{Accepts, PipelineBuilder, QueueView};
 use crate::telemetry::Telemetry;
 
 /// The effective configuration: the file's sections, or the built-in defaults.
@@ -97,10 +100,8 @@ pub async fn run_until(
     stop: CancellationToken,
     hurry: CancellationToken,
 ) -> anyhow::Result<()> {
-    let shutdown = CancellationToken::new();
     let telemetry = Telemetry::new();
     let cfg = &settings.config;
-    let hostname = settings.hostname();
     let outputs_cfg = cfg.outputs.clone().unwrap_or_default();
 
     // Bind everything first, so a port clash stops the start before any task runs.
@@ -118,38 +119,16 @@ pub async fn run_until(
     let ctx = OutputContext {
         telemetry: telemetry.clone(),
         hard_stop: hard_stop.clone(),
-        hostname: hostname.clone(),
+        hostname: settings.hostname(),
         tags: cfg.tags.clone(),
     };
     let mut builder = PipelineBuilder::new(&telemetry);
-    let mut outputs = JoinSet::new();
-    if settings.stdout_enabled(&outputs_cfg) {
-        let size = outputs_cfg.stdout.as_ref().map_or(10_000, |s| s.queue_size);
-        let rx = builder.add_output("stdout", size, Accepts::All);
-        outputs.spawn(crate::outputs::stdout::run(rx, ctx.clone()));
-    }
-    if let Some(dd) = outputs_cfg.datadog.clone() {
-        let rx = builder.add_output("datadog_logs", dd.logs.queue_size, Accepts::Logs);
-        let ctx = ctx.clone();
-        outputs.spawn(async move {
-            if let Err(e) = crate::outputs::datadog::run_logs(dd, rx, ctx).await {
-                tracing::error!(output = "datadog_logs", "{e:#}");
-            }
-        });
-    }
-    for (i, f) in outputs_cfg.syslog_forward.iter().cloned().enumerate() {
-        let rx = builder.add_output(&format!("syslog_forward_{i}"), f.queue_size, Accepts::Logs);
-        let ctx = ctx.clone();
-        outputs.spawn(async move {
-            if let Err(e) = crate::outputs::syslog_forward::run(f, i, rx, ctx).await {
-                tracing::error!(output = %format!("syslog_forward_{i}"), "{e:#}");
-            }
-        });
-    }
+    let mut outputs = spawn_outputs(&settings, &outputs_cfg, &mut builder, &ctx);
     let pipeline = builder.build();
     let view = pipeline.view();
 
-    let mut inputs = JoinSet::new();
+    let shutdown = CancellationToken::new();
+    let mut inputs = Inputs::default();
     if let (Some(sockets), Some(scfg)) = (syslog_sockets, &cfg.syslog) {
         let input = SyslogInput::new(
             scfg.clone(),
@@ -159,8 +138,11 @@ pub async fn run_until(
             cfg.tags.clone(),
             cfg.namespace.clone().unwrap_or_else(|| "default".into()),
         )?;
-        input.spawn(sockets, &mut inputs, shutdown.clone());
+        inputs.spawn_group("syslog", &telemetry, &shutdown, |set| {
+            input.spawn(sockets, set, shutdown.clone())
+        });
     }
+    // From here only the input tasks hold the pipeline: when they end, every queue closes.
     drop(pipeline);
 
     let api_state = crate::api::ApiState {
@@ -173,6 +155,107 @@ pub async fn run_until(
     info!(version = env!("CARGO_PKG_VERSION"), "nocbox running");
 
     stop.cancelled().await;
+    drain(cfg, &telemetry, &hurry).await;
+    shutdown.cancel();
+    inputs.join().await;
+    flush(cfg, &telemetry, &view, &mut outputs, &hard_stop).await;
+    api_stop.cancel();
+    let _ = api.await;
+    info!("stopped");
+    Ok(())
+}
+
+/// Spawns one task per enabled output, each on its own queue. An output whose setup fails
+/// (bad CA file, unusable key) is marked unhealthy with the reason, so `/healthz` and
+/// `nocbox status` show it instead of the events vanishing silently.
+fn spawn_outputs(
+    settings: &Settings,
+    outputs_cfg: &OutputsConfig,
+    builder: &mut PipelineBuilder,
+    ctx: &OutputContext,
+) -> JoinSet<()> {
+    let mut outputs = JoinSet::new();
+    let failed = |name: String, ctx: &OutputContext, e: anyhow::Error| {
+        let c = ctx.telemetry.component(&name, "output");
+        c.set_healthy(false);
+        c.error(format!("{e:#}"));
+        tracing::error!(output = %name, "{e:#}");
+    };
+    if settings.stdout_enabled(outputs_cfg) {
+        let size = outputs_cfg.stdout.as_ref().map_or(10_000, |s| s.queue_size);
+        let rx = builder.add_output("stdout", size, Accepts::All);
+        outputs.spawn(crate::outputs::stdout::run(rx, ctx.clone()));
+    }
+    if let Some(dd) = outputs_cfg.datadog.clone() {
+        let rx = builder.add_output("datadog_logs", dd.logs.queue_size, Accepts::Logs);
+        let ctx = ctx.clone();
+        outputs.spawn(async move {
+            if let Err(e) = crate::outputs::datadog::run_logs(dd, rx, ctx.clone()).await {
+                failed("datadog_logs".into(), &ctx, e);
+            }
+        });
+    }
+    for (i, f) in outputs_cfg.syslog_forward.iter().cloned().enumerate() {
+        let name = format!("syslog_forward_{i}");
+        let rx = builder.add_output(&name, f.queue_size, Accepts::Logs);
+        let ctx = ctx.clone();
+        outputs.spawn(async move {
+            if let Err(e) = crate::outputs::syslog_forward::run(f, i, rx, ctx.clone()).await {
+                failed(name, &ctx, e);
+            }
+        });
+    }
+    outputs
+}
+
+/// Input tasks, one supervisor per input component.
+#[derive(Default)]
+struct Inputs {
+    set: JoinSet<()>,
+}
+
+impl Inputs {
+    /// Spawns an input's tasks under a supervisor: a task that ends before `shutdown` (a panic,
+    /// a dead socket) marks the component unhealthy, which `/healthz` and the health-check
+    /// listeners then report.
+    fn spawn_group(
+        &mut self,
+        component: &'static str,
+        telemetry: &Telemetry,
+        shutdown: &CancellationToken,
+        spawn: impl FnOnce(&mut JoinSet<()>),
+    ) {
+        let mut group = JoinSet::new();
+        spawn(&mut group);
+        let (telemetry, shutdown) = (telemetry.clone(), shutdown.clone());
+        self.set.spawn(async move {
+            while let Some(res) = group.join_next().await {
+                if shutdown.is_cancelled() {
+                    continue;
+                }
+                let why = match res {
+                    Ok(()) => "ended".to_string(),
+                    Err(e) => format!("failed: {e}"),
+                };
+                tracing::error!(
+                    input = component,
+                    "a receiver task {why}; the input is unhealthy"
+                );
+                if let Some(c) = telemetry.find_component(component) {
+                    c.set_healthy(false);
+                    c.error(format!("a receiver task {why}"));
+                }
+            }
+        });
+    }
+
+    async fn join(&mut self) {
+        while self.set.join_next().await.is_some() {}
+    }
+}
+
+/// After SIGTERM: health fails at once; inputs keep receiving for the drain period.
+async fn drain(cfg: &Config, telemetry: &Telemetry, hurry: &CancellationToken) {
     let sd = cfg.shutdown;
     telemetry.set_draining();
     info!(drain_period = ?sd.drain_period, "stopping: health checks now fail; inputs keep receiving during the drain period");
@@ -180,30 +263,44 @@ pub async fn run_until(
         _ = tokio::time::sleep(sd.drain_period) => {}
         _ = hurry.cancelled() => {}
     }
-    // Inputs first: once every input task has ended, the pipeline's senders are gone and each
-    // output sees its queue close after the last event, flushes, and returns.
-    shutdown.cancel();
-    while inputs.join_next().await.is_some() {}
-    info!(flush_timeout = ?sd.flush_timeout, "inputs stopped; flushing outputs");
-    let flushed = tokio::time::timeout(sd.flush_timeout, async {
-        while outputs.join_next().await.is_some() {}
-    })
-    .await;
-    if flushed.is_err() {
-        let queued: usize = view.queues().iter().map(|q| q.depth).sum();
-        hard_stop.cancel();
-        while outputs.join_next().await.is_some() {}
-        let abandoned = telemetry.counter_sum("nocbox.output.dropped", &[("reason", "shutdown")]);
-        warn!(
-            queued,
-            abandoned,
-            "outputs did not flush within the flush timeout; these events were not delivered"
-        );
+}
+
+/// Inputs have stopped, so every queue closes after its last event: outputs deliver what is
+/// queued within the flush timeout; then they are stopped and the undelivered are counted.
+async fn flush(
+    cfg: &Config,
+    telemetry: &Telemetry,
+    view: &QueueView,
+    outputs: &mut JoinSet<()>,
+    hard_stop: &CancellationToken,
+) {
+    let timeout = cfg.shutdown.flush_timeout;
+    info!(flush_timeout = ?timeout, "inputs stopped; flushing outputs");
+    if tokio::time::timeout(timeout, join_all(outputs))
+        .await
+        .is_ok()
+    {
+        return;
     }
-    api_stop.cancel();
-    let _ = api.await;
-    info!("stopped");
-    Ok(())
+    let queued: usize = view.queues().iter().map(|q| q.depth).sum();
+    hard_stop.cancel();
+    // An output stuck in a write it cannot cancel must not keep the process alive.
+    if tokio::time::timeout(Duration::from_secs(2), join_all(outputs))
+        .await
+        .is_err()
+    {
+        outputs.abort_all();
+    }
+    let abandoned = telemetry.counter_sum("nocbox.output.dropped", &[("reason", "shutdown")]);
+    warn!(
+        queued,
+        abandoned,
+        "outputs did not flush within the flush timeout; these events were not delivered"
+    );
+}
+
+async fn join_all(set: &mut JoinSet<()>) {
+    while set.join_next().await.is_some() {}
 }
 
 async fn bind_syslog(s: &SyslogConfig) -> anyhow::Result<SyslogSockets> {
@@ -218,14 +315,31 @@ async fn bind_syslog(s: &SyslogConfig) -> anyhow::Result<SyslogSockets> {
         None => None,
     };
     let tcp = match &s.tcp {
-        Some(t) => {
-            let l = TcpListener::bind(t.listen).await.with_context(|| {
-                format!("cannot listen on TCP {} (syslog.tcp.listen)", t.listen)
-            })?;
-            info!(input = "syslog_tcp", address = %l.local_addr()?, "listening");
-            Some(l)
-        }
+        Some(t) => Some(bind_tcp(t.listen, "syslog_tcp", "syslog.tcp.listen").await?),
         None => None,
     };
-    Ok(SyslogSockets { udp, tcp })
+    let health_check = match &s.health_check {
+        Some(h) => Some(
+            bind_tcp(
+                h.listen,
+                "syslog_health_check",
+                "syslog.health_check.listen",
+            )
+            .await?,
+        ),
+        None => None,
+    };
+    Ok(SyslogSockets {
+        udp,
+        tcp,
+        health_check,
+    })
+}
+
+async fn bind_tcp(addr: SocketAddr, input: &str, key: &str) -> anyhow::Result<TcpListener> {
+    let l = TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on TCP {addr} ({key})"))?;
+    info!(input, address = %l.local_addr()?, "listening");
+    Ok(l)
 }

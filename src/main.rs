@@ -113,7 +113,10 @@ fn run(config: Option<PathBuf>) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match rt.block_on(nocbox::app::run(cfg)) {
+    let result = rt.block_on(nocbox::app::run(cfg));
+    // A write stuck on a blocked stdout must not keep the process from exiting.
+    rt.shutdown_timeout(std::time::Duration::from_secs(1));
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e:#}");

@@ -1,38 +1,43 @@
-//! An optional TCP health-check listener for load balancers that can only check TCP: it is bound
-//! (and accepts, then closes, connections) only while its component is healthy, and unbound while
-//! it is not, so the balancer sees refused connections.
+//! An optional TCP health-check listener for load balancers that can only check TCP: it accepts
+//! (then closes) connections only while its component is healthy and the service is not
+//! draining; otherwise it is unbound, so the balancer sees refused connections. `app.rs` binds
+//! it first, so a port clash stops the start like any other listener.
 
-use std::net::SocketAddr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
+use crate::outputs::backoff::FailureLog;
 use crate::telemetry::{Component, Telemetry};
 
 pub async fn run(
-    addr: SocketAddr,
+    bound: TcpListener,
     component: Component,
     telemetry: Telemetry,
     name: String,
     shutdown: CancellationToken,
 ) {
-    let mut listener: Option<TcpListener> = None;
+    // Re-bind to the same address (port included, even if it was chosen by the kernel).
+    let Ok(addr) = bound.local_addr() else {
+        return;
+    };
+    let mut listener = Some(bound);
     let mut tick = tokio::time::interval(Duration::from_millis(500));
+    let mut bind_failures = FailureLog::new(Duration::from_secs(60));
     loop {
-        // While draining after SIGTERM the listener closes, like the HTTP health checks fail.
         let healthy = component.is_healthy() && !telemetry.is_draining();
         match (&listener, healthy) {
             (None, true) => match TcpListener::bind(addr).await {
                 Ok(l) => {
-                    if let Ok(a) = l.local_addr() {
-                        info!(input = %format!("{name}_health_check"), address = %a, "listening");
-                    }
+                    info!(address = %addr, "{name} healthy again; health-check listener open");
                     listener = Some(l);
                 }
                 Err(e) => {
-                    warn!(address = %addr, error = %e, "cannot bind the {name} health-check listener")
+                    if let Some(suppressed) = bind_failures.failure(Instant::now()) {
+                        warn!(address = %addr, error = %e, suppressed, "cannot re-bind the {name} health-check listener");
+                    }
                 }
             },
             (Some(_), false) => {
@@ -41,17 +46,21 @@ pub async fn run(
             }
             _ => {}
         }
-        match &listener {
+        let accepted = match &listener {
             Some(l) => tokio::select! {
-                // The balancer only needs the handshake; close at once.
-                r = l.accept() => drop(r),
-                _ = tick.tick() => {}
+                r = l.accept() => Some(r),
+                _ = tick.tick() => None,
                 _ = shutdown.cancelled() => return,
             },
             None => tokio::select! {
-                _ = tick.tick() => {}
+                _ = tick.tick() => None,
                 _ = shutdown.cancelled() => return,
             },
+        };
+        // The balancer only needs the handshake: close at once. After an accept error
+        // (EMFILE...) pause instead of spinning.
+        if let Some(Err(_)) = accepted {
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 }

@@ -27,6 +27,7 @@ pub use record::{build as build_record, Received};
 pub struct SyslogSockets {
     pub udp: Option<UdpSocket>,
     pub tcp: Option<TcpListener>,
+    pub health_check: Option<TcpListener>,
 }
 
 /// State shared by every syslog task.
@@ -176,9 +177,9 @@ impl SyslogInput {
             }
             set.spawn(tcp::run(l, s.clone(), shutdown.clone()));
         }
-        if let Some(hc) = &s.cfg.health_check {
+        if let Some(hc) = sockets.health_check {
             set.spawn(crate::inputs::health_check::run(
-                hc.listen,
+                hc,
                 s.component.clone(),
                 s.telemetry.clone(),
                 "syslog".into(),

@@ -24,6 +24,8 @@ use crate::proto::framing::{FrameDecoder, FramingEvent};
 use crate::proto::proxy::{self, ProxyHeader};
 
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a connection is still read after the service stops.
+const STOP_GRACE: Duration = Duration::from_millis(300);
 
 pub(crate) async fn run(listener: TcpListener, s: Arc<Shared>, shutdown: CancellationToken) {
     let Some(tcfg) = s.cfg.tcp.clone() else {
@@ -243,11 +245,21 @@ async fn read_frames<S: AsyncRead + Unpin>(
         .map_or(Duration::from_secs(3600), |t| t.idle_timeout);
     let mut dec = FrameDecoder::new(s.cfg.max_message_size);
     let mut buf = BytesMut::with_capacity(16 * 1024);
+    let mut stopping: Option<Instant> = None;
     loop {
         buf.reserve(16 * 1024);
+        // When the service stops, read for a moment longer (a fixed grace, however busy the
+        // peer): what the kernel already holds was sent before the stop and is delivered too.
+        let wait = match stopping {
+            Some(until) => until.saturating_duration_since(Instant::now()),
+            None => idle,
+        };
         let read = tokio::select! {
-            r = tokio::time::timeout(idle, stream.read_buf(&mut buf)) => r,
-            _ = shutdown.cancelled() => break,
+            r = tokio::time::timeout(wait, stream.read_buf(&mut buf)) => r,
+            _ = shutdown.cancelled(), if stopping.is_none() => {
+                stopping = Some(Instant::now() + STOP_GRACE);
+                continue;
+            }
         };
         match read {
             Ok(Ok(0)) => break,
@@ -259,6 +271,7 @@ async fn read_frames<S: AsyncRead + Unpin>(
                     .inc();
                 break;
             }
+            Err(_) if stopping.is_some() => break,
             Err(_) => {
                 s.telemetry.counter("nocbox.syslog.idle_closed", &[]).inc();
                 break;
@@ -269,9 +282,10 @@ async fn read_frames<S: AsyncRead + Unpin>(
         }
         count_framing(&mut dec, s);
     }
-    // A last line without its LF is still a message.
+    // A last line without its LF is still a message; if the stop cut it, it is flagged.
     while let Some(f) = dec.finish(&mut buf) {
-        s.emit(&f.data, client, f.truncated, f.original_len, &c);
+        let cut = f.truncated || stopping.is_some();
+        s.emit(&f.data, client, cut, f.original_len, &c);
     }
     count_framing(&mut dec, s);
 }

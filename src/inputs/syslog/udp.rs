@@ -44,14 +44,7 @@ pub(crate) async fn run(sock: UdpSocket, s: Arc<Shared>, shutdown: CancellationT
     loop {
         tokio::select! {
             r = sock.recv_from(&mut buf) => match r {
-                Ok((n, peer)) => {
-                    if !s.allowed(peer.ip()) {
-                        continue;
-                    }
-                    let msg = trim_end(&buf[..n]);
-                    let truncated = msg.len() > max;
-                    s.emit(&msg[..msg.len().min(max)], peer.ip(), truncated, msg.len(), &c);
-                }
+                Ok((n, peer)) => emit_datagram(&s, &buf[..n], peer, max, &c),
                 // ICMP errors from earlier sends and the like are per-datagram: keep going.
                 Err(e) => {
                     s.telemetry.counter("nocbox.syslog.receive_errors", &[("transport", "udp")]).inc();
@@ -66,6 +59,34 @@ pub(crate) async fn run(sock: UdpSocket, s: Arc<Shared>, shutdown: CancellationT
             _ = shutdown.cancelled() => break,
         }
     }
+    // Datagrams the kernel already holds were accepted by the host: deliver them too.
+    for _ in 0..1_000_000 {
+        match sock.try_recv_from(&mut buf) {
+            Ok((n, peer)) => emit_datagram(&s, &buf[..n], peer, max, &c),
+            Err(_) => break,
+        }
+    }
+}
+
+fn emit_datagram(
+    s: &Shared,
+    datagram: &[u8],
+    peer: std::net::SocketAddr,
+    max: usize,
+    c: &super::TransportCounters,
+) {
+    if !s.allowed(peer.ip()) {
+        return;
+    }
+    let msg = trim_end(datagram);
+    let truncated = msg.len() > max;
+    s.emit(
+        &msg[..msg.len().min(max)],
+        peer.ip(),
+        truncated,
+        msg.len(),
+        c,
+    );
 }
 
 fn socket_inode(sock: &UdpSocket) -> Option<u64> {
