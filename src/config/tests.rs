@@ -103,3 +103,35 @@ fn empty_file_is_an_empty_config() {
     let c = parse("c.yaml", "", env).unwrap();
     assert!(c.syslog.is_none());
 }
+
+#[test]
+fn values_that_would_break_at_run_time_are_refused() {
+    let text = "\
+syslog:
+  udp: {}
+  tcp: { idle_timeout: 0s, trusted_proxies: 10.0.0.0/8 }
+  allowed_sources: ${NETS:-}
+snmp:
+  devices: [{ ip_address: 10.0.0.1, auth_protocol: sha999, priv_protocol: AES-256C }]
+  discovery: [{ network_address: 10.0.1.0/24 }]
+outputs:
+  datadog: { api_key: k, logs: { queue_size: 0, flush_interval: 0s } }
+";
+    let errs = parse("c.yaml", text, env).unwrap_err();
+    let paths: Vec<&str> = errs.iter().map(|e| e.path.as_str()).collect();
+    for want in [
+        "syslog.allowed_sources",
+        "syslog.tcp.idle_timeout",
+        "syslog.tcp.trusted_proxies",
+        "snmp.devices[0].auth_protocol",
+        "snmp.discovery",
+        "outputs.datadog.logs.queue_size",
+        "outputs.datadog.logs.flush_interval",
+    ] {
+        assert!(paths.contains(&want), "{want} not in {paths:?}");
+    }
+    assert!(
+        !paths.contains(&"snmp.devices[0].priv_protocol"),
+        "AES-256C is a valid spelling"
+    );
+}

@@ -59,6 +59,7 @@ pub fn check(c: &Config) -> Vec<(Vec<Seg>, String)> {
         ));
     }
     if let Some(snmp) = &c.snmp {
+        check_snmp(snmp, &mut out);
         let mut seen = HashSet::new();
         for (i, d) in snmp.devices.iter().enumerate() {
             if !seen.insert(d.ip_address) {
@@ -80,7 +81,72 @@ pub fn check(c: &Config) -> Vec<(Vec<Seg>, String)> {
     out
 }
 
+/// SNMP v3 protocol names (PRODUCT.md): case is ignored; net-snmp spellings are accepted.
+const AUTH_PROTOCOLS: &[&str] = &["md5", "sha", "sha1", "sha224", "sha256", "sha384", "sha512"];
+const PRIV_PROTOCOLS: &[&str] = &[
+    "des", "3des", "aes", "aes128", "aes192", "aes256", "aes192c", "aes256c",
+];
+
+fn protocol_ok(name: &str, known: &[&str]) -> bool {
+    let n: String = name.chars().filter(|c| *c != '-' && *c != '_').collect();
+    known.contains(&n.to_ascii_lowercase().as_str())
+}
+
+fn check_snmp(snmp: &SnmpConfig, out: &mut Vec<(Vec<Seg>, String)>) {
+    if !snmp.discovery.is_empty() {
+        out.push((
+            p(&["snmp", "discovery"]),
+            "subnet discovery is not available in this version of nocbox (planned, issue 3); remove the list".into(),
+        ));
+    }
+    for (i, d) in snmp.devices.iter().enumerate() {
+        let at = |k: &str| {
+            vec![
+                Seg::Key("snmp".into()),
+                Seg::Key("devices".into()),
+                Seg::Index(i),
+                Seg::Key(k.into()),
+            ]
+        };
+        if let Some(a) = &d.auth_protocol {
+            if !protocol_ok(a, AUTH_PROTOCOLS) {
+                out.push((
+                    at("auth_protocol"),
+                    format!(
+                        "unknown auth protocol `{a}`; one of: {}",
+                        AUTH_PROTOCOLS.join(", ")
+                    ),
+                ));
+            }
+        }
+        if let Some(pp) = &d.priv_protocol {
+            if !protocol_ok(pp, PRIV_PROTOCOLS) {
+                out.push((
+                    at("priv_protocol"),
+                    format!(
+                        "unknown privacy protocol `{pp}`; one of: {}",
+                        PRIV_PROTOCOLS.join(", ")
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+/// A queue size that fits: at least 1, at most 10 million events.
+fn check_queue(size: usize, path: Vec<Seg>, out: &mut Vec<(Vec<Seg>, String)>) {
+    if !(1..=10_000_000).contains(&size) {
+        out.push((path, "must be between 1 and 10000000 events".into()));
+    }
+}
+
 fn check_syslog(s: &SyslogConfig, api: Option<&ApiConfig>, out: &mut Vec<(Vec<Seg>, String)>) {
+    if s.allowed_sources.as_ref().is_some_and(|l| l.is_empty()) {
+        out.push((
+            p(&["syslog", "allowed_sources"]),
+            "is empty, which would refuse every sender; remove the key to accept everyone (is the variable behind it set?)".into(),
+        ));
+    }
     if s.udp.is_none() && s.tcp.is_none() {
         out.push((p(&["syslog"]), "set `udp`, `tcp` or both".into()));
     }
@@ -106,6 +172,29 @@ fn check_syslog(s: &SyslogConfig, api: Option<&ApiConfig>, out: &mut Vec<(Vec<Se
                 "must be at least 1".into(),
             ));
         }
+        if t.max_connections_per_source == 0 {
+            out.push((
+                p(&["syslog", "tcp", "max_connections_per_source"]),
+                "must be at least 1".into(),
+            ));
+        }
+        if t.idle_timeout.as_secs() == 0 {
+            out.push((
+                p(&["syslog", "tcp", "idle_timeout"]),
+                "must be at least 1s".into(),
+            ));
+        }
+        match (&t.trusted_proxies, t.proxy_protocol) {
+            (Some(l), _) if l.is_empty() => out.push((
+                p(&["syslog", "tcp", "trusted_proxies"]),
+                "is empty, which would refuse every connection; remove the key or list the load balancer's networks".into(),
+            )),
+            (Some(_), false) => out.push((
+                p(&["syslog", "tcp", "trusted_proxies"]),
+                "has no effect without proxy_protocol: true".into(),
+            )),
+            _ => {}
+        }
         if t.keepalive.as_secs() == 0 || t.keepalive.as_secs() >= 350 {
             out.push((
                 p(&["syslog", "tcp", "keepalive"]),
@@ -123,7 +212,27 @@ fn check_syslog(s: &SyslogConfig, api: Option<&ApiConfig>, out: &mut Vec<(Vec<Se
 }
 
 fn check_outputs(o: &OutputsConfig, out: &mut Vec<(Vec<Seg>, String)>) {
+    if let Some(st) = &o.stdout {
+        check_queue(st.queue_size, p(&["outputs", "stdout", "queue_size"]), out);
+    }
     if let Some(d) = &o.datadog {
+        check_queue(
+            d.logs.queue_size,
+            p(&["outputs", "datadog", "logs", "queue_size"]),
+            out,
+        );
+        if d.logs.timeout.as_millis() < 100 {
+            out.push((
+                p(&["outputs", "datadog", "logs", "timeout"]),
+                "must be at least 100ms".into(),
+            ));
+        }
+        if d.logs.flush_interval.as_millis() < 10 {
+            out.push((
+                p(&["outputs", "datadog", "logs", "flush_interval"]),
+                "must be at least 10ms (0 would send one request per log)".into(),
+            ));
+        }
         if d.api_key.is_empty() {
             out.push((
                 p(&["outputs", "datadog", "api_key"]),
@@ -185,6 +294,7 @@ fn check_outputs(o: &OutputsConfig, out: &mut Vec<(Vec<Seg>, String)>) {
                 Seg::Key(k.into()),
             ]
         };
+        check_queue(f.queue_size, at("queue_size"), out);
         if split_host_port(&f.address).is_none() {
             out.push((at("address"), format!("`{}` is not host:port", f.address)));
         }
