@@ -53,6 +53,9 @@ impl Gauge {
 #[derive(Debug, Default)]
 struct ComponentInner {
     healthy: AtomicBool,
+    /// Milliseconds since the epoch of the last success (0 = never): an atomic, because inputs
+    /// record a success per message.
+    last_success_ms: AtomicI64,
     state: Mutex<ComponentState>,
 }
 
@@ -60,7 +63,6 @@ struct ComponentInner {
 struct ComponentState {
     kind: String,
     detail: BTreeMap<String, String>,
-    last_success: Option<DateTime<Utc>>,
     last_error: Option<(DateTime<Utc>, String)>,
 }
 
@@ -81,7 +83,9 @@ impl Component {
         self.success_at(Utc::now());
     }
     pub fn success_at(&self, at: DateTime<Utc>) {
-        lock(&self.0.state).last_success = Some(at);
+        self.0
+            .last_success_ms
+            .fetch_max(at.timestamp_millis(), Ordering::Relaxed);
     }
     /// Records an error message now. Callers must not put secrets in it.
     pub fn error(&self, message: impl std::fmt::Display) {
@@ -93,6 +97,13 @@ impl Component {
             .detail
             .insert(key.to_string(), value.to_string());
     }
+    fn last_success(&self) -> Option<DateTime<Utc>> {
+        match self.0.last_success_ms.load(Ordering::Relaxed) {
+            0 => None,
+            ms => DateTime::from_timestamp_millis(ms),
+        }
+    }
+
     pub fn last_error(&self) -> Option<String> {
         lock(&self.0.state)
             .last_error
@@ -250,11 +261,11 @@ impl Telemetry {
                 name.clone(),
                 json!({
                     "kind": st.kind,
-                    "state": state_word(c.is_healthy(), &st),
+                    "state": state_word(c.is_healthy(), &st, c.last_success()),
                     "totals": self.component_totals(name, &st.kind),
                     "healthy": c.is_healthy(),
                     "detail": st.detail,
-                    "last_success": st.last_success.map(fmt_time),
+                    "last_success": c.last_success().map(fmt_time),
                     "last_error": st.last_error.as_ref().map(|(_, m)| m.clone()),
                     "last_error_at": st.last_error.as_ref().map(|(t, _)| fmt_time(*t)),
                 }),
@@ -283,8 +294,12 @@ impl Telemetry {
 
 /// `ERROR` when the component cannot work, `WARNING` when its latest outcome was an error,
 /// `OK` otherwise (the words `datadog-agent status` users know).
-fn state_word(healthy: bool, st: &ComponentState) -> &'static str {
-    match (healthy, &st.last_error, st.last_success) {
+fn state_word(
+    healthy: bool,
+    st: &ComponentState,
+    last_success: Option<DateTime<Utc>>,
+) -> &'static str {
+    match (healthy, &st.last_error, last_success) {
         (false, ..) => "ERROR",
         (true, Some((at, _)), Some(ok)) if *at > ok => "WARNING",
         (true, Some(_), None) => "WARNING",

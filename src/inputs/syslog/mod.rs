@@ -42,6 +42,8 @@ pub(crate) struct Shared {
     tls: Option<tokio_rustls::TlsAcceptor>,
     not_allowed: Counter,
     per_source: tcp::PerSource,
+    /// `nocbox.syslog.parse_errors{reason}` handles for the parser's reasons, looked up once.
+    parse_errors: Vec<(&'static str, Counter)>,
 }
 
 /// Per-transport counters, looked up once.
@@ -104,9 +106,13 @@ impl Shared {
             &self.namespace,
         );
         if let Some(reason) = parse_error {
-            self.telemetry
-                .counter("nocbox.syslog.parse_errors", &[("reason", reason)])
-                .inc();
+            match self.parse_errors.iter().find(|(r, _)| *r == reason) {
+                Some((_, c)) => c.inc(),
+                None => self
+                    .telemetry
+                    .counter("nocbox.syslog.parse_errors", &[("reason", reason)])
+                    .inc(),
+            }
         }
         self.pipeline.send(Event::Log(rec));
         self.component.success();
@@ -143,6 +149,15 @@ impl SyslogInput {
             None => None,
         };
         let component = telemetry.component("syslog", "input");
+        let parse_errors = crate::proto::syslog::ERROR_REASONS
+            .iter()
+            .map(|r| {
+                (
+                    *r,
+                    telemetry.counter("nocbox.syslog.parse_errors", &[("reason", r)]),
+                )
+            })
+            .collect();
         let not_allowed =
             telemetry.counter("nocbox.syslog.dropped", &[("reason", "source_not_allowed")]);
         Ok(SyslogInput {
@@ -157,6 +172,7 @@ impl SyslogInput {
                 tls,
                 not_allowed,
                 per_source: Default::default(),
+                parse_errors,
             }),
         })
     }

@@ -99,6 +99,15 @@ impl Format {
     }
 }
 
+/// Every value `Parsed::error` can take, for callers that count them by reason.
+pub const ERROR_REASONS: &[&str] = &[
+    "empty",
+    "invalid_pri",
+    "no_pri",
+    "empty_message",
+    "unrecognised_header",
+];
+
 /// Parses one syslog payload. `now` resolves stamps without a year.
 pub fn parse(raw: &[u8], now: DateTime<Utc>) -> Parsed {
     let end = raw
