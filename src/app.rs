@@ -44,8 +44,15 @@ impl Settings {
         Settings { config }
     }
 
+    /// `hostname`, or the machine's name when it is absent or empty (so `${NOCBOX_HOSTNAME:-}`
+    /// can leave it to each task).
     fn hostname(&self) -> String {
-        self.config.hostname.clone().unwrap_or_else(|| {
+        let configured = self
+            .config
+            .hostname
+            .clone()
+            .filter(|h| !h.trim().is_empty());
+        configured.unwrap_or_else(|| {
             std::fs::read_to_string("/proc/sys/kernel/hostname")
                 .map(|s| s.trim().to_string())
                 .ok()

@@ -5,7 +5,11 @@ use serde_json::Value;
 
 async fn get(url: &str, path: &str) -> anyhow::Result<(u16, String)> {
     let full = format!("{}{}", url.trim_end_matches('/'), path);
+    // Bundled roots, not the system store: the API is usually plain http on loopback, and a
+    // minimal image may have no CA bundle at all.
+    let tls = crate::tls::client_config(None).context("cannot set up TLS")?;
     let client = reqwest::Client::builder()
+        .tls_backend_preconfigured((*tls).clone())
         .timeout(std::time::Duration::from_secs(5))
         .build()
         .context("cannot build the HTTP client")?;

@@ -1,6 +1,7 @@
 //! `${VAR}` and `${VAR:-default}` replacement, done on the text before YAML parsing so ECS
 //! secrets work without templating tools. `$$` is a literal `$`. An unset variable without a
-//! default is an error that names the variable and where it is used.
+//! default is an error that names the variable and where it is used. YAML comments are left
+//! alone, so a commented-out `${SNMP_COMMUNITY}` does not make the variable required.
 
 /// A `${...}` that could not be replaced.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,9 +19,22 @@ pub fn interpolate(
     let mut out = String::with_capacity(text.len());
     let mut errors = Vec::new();
     let (mut line, mut col) = (1, 1);
+    let comments = comment_spans(text);
+    let in_comment = |at: usize| comments.iter().any(|&(a, b)| a <= at && at < b);
     let mut rest = text;
     while let Some(pos) = rest.find('$') {
         let (before, after) = rest.split_at(pos);
+        let at = text.len() - rest.len() + pos;
+        if in_comment(at) {
+            // Copy the comment through untouched, up to the end of its line.
+            let end = after.find('\n').unwrap_or(after.len());
+            out.push_str(before);
+            out.push_str(&after[..end]);
+            advance(&mut line, &mut col, before);
+            advance(&mut line, &mut col, &after[..end]);
+            rest = &after[end..];
+            continue;
+        }
         out.push_str(before);
         advance(&mut line, &mut col, before);
         if let Some(r) = after.strip_prefix("$$") {
@@ -84,6 +98,33 @@ pub fn interpolate(
     }
 }
 
+/// Byte ranges of YAML comments: a `#` at the start of a line or after a space or tab,
+/// outside quotes, up to the end of the line.
+fn comment_spans(text: &str) -> Vec<(usize, usize)> {
+    let mut spans = Vec::new();
+    let (mut quote, mut prev, mut start) = (None, '\n', None);
+    for (i, c) in text.char_indices() {
+        match c {
+            '\n' => {
+                if let Some(a) = start.take() {
+                    spans.push((a, i));
+                }
+                quote = None;
+            }
+            _ if start.is_some() => {}
+            '\'' | '"' if quote == Some(c) => quote = None,
+            '\'' | '"' if quote.is_none() => quote = Some(c),
+            '#' if quote.is_none() && matches!(prev, '\n' | ' ' | '\t') => start = Some(i),
+            _ => {}
+        }
+        prev = c;
+    }
+    if let Some(a) = start {
+        spans.push((a, text.len()));
+    }
+    spans
+}
+
 fn advance(line: &mut usize, col: &mut usize, s: &str) {
     for c in s.chars() {
         if c == '\n' {
@@ -115,6 +156,17 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s, "a: abc\nb: x\nc: d\nd: $5 $HOME");
+    }
+
+    #[test]
+    fn comments_are_left_alone() {
+        let text =
+            "# community: ${UNSET1}\na: ${KEY} # was ${UNSET2}\nb: \"x # ${KEY}\"\nc: a#${KEY}\n";
+        let s = interpolate(text, env).unwrap();
+        assert_eq!(
+            s,
+            "# community: ${UNSET1}\na: abc # was ${UNSET2}\nb: \"x # abc\"\nc: a#abc\n"
+        );
     }
 
     #[test]
