@@ -69,6 +69,32 @@ impl Settings {
     }
 }
 
+/// Checks that need more than the config's shape: each output's setup (CA files parse as PEM,
+/// the API key is usable as a header, endpoints are usable, plain http only to loopback) and
+/// the syslog TLS certificate. Every problem, each starting with its config path.
+pub fn preflight(config: &Config) -> Vec<String> {
+    let mut problems = Vec::new();
+    if let Some(o) = &config.outputs {
+        if let Some(dd) = &o.datadog {
+            problems.extend(crate::outputs::datadog::check_endpoints(dd).err());
+        }
+        for (i, f) in o.syslog_forward.iter().enumerate() {
+            problems.extend(crate::outputs::syslog_forward::check(f, i).err());
+        }
+    }
+    if let Some(t) = config
+        .syslog
+        .as_ref()
+        .and_then(|s| s.tcp.as_ref())
+        .and_then(|t| t.tls.as_ref())
+    {
+        if let Err(e) = crate::tls::server_config(&t.cert_file, &t.key_file) {
+            problems.push(format!("syslog.tcp.tls: {e}"));
+        }
+    }
+    problems
+}
+
 /// Runs until SIGTERM/SIGINT, then drains. A second signal cuts the drain period short.
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let stop = CancellationToken::new();
@@ -110,6 +136,10 @@ pub async fn run_until(
     let telemetry = Telemetry::new();
     let cfg = &settings.config;
     let outputs_cfg = cfg.outputs.clone().unwrap_or_default();
+    let problems = preflight(cfg);
+    if !problems.is_empty() {
+        anyhow::bail!("the configuration cannot run:\n{}", problems.join("\n"));
+    }
 
     // Bind everything first, so a port clash stops the start before any task runs.
     let api_cfg = cfg.api.clone().unwrap_or_default();
@@ -189,12 +219,17 @@ fn spawn_outputs(
         tracing::error!(output = %name, "{e:#}");
     };
     if settings.stdout_enabled(outputs_cfg) {
-        let size = outputs_cfg.stdout.as_ref().map_or(10_000, |s| s.queue_size);
-        let rx = builder.add_output("stdout", size, Accepts::All);
+        let st = outputs_cfg.stdout.clone().unwrap_or_default();
+        let rx = builder.add_output("stdout", st.queue_size, st.queue_bytes, Accepts::All);
         outputs.spawn(crate::outputs::stdout::run(rx, ctx.clone()));
     }
     if let Some(dd) = outputs_cfg.datadog.clone() {
-        let rx = builder.add_output("datadog_logs", dd.logs.queue_size, Accepts::Logs);
+        let rx = builder.add_output(
+            "datadog_logs",
+            dd.logs.queue_size,
+            dd.logs.queue_bytes,
+            Accepts::Logs,
+        );
         let ctx = ctx.clone();
         outputs.spawn(async move {
             if let Err(e) = crate::outputs::datadog::run_logs(dd, rx, ctx.clone()).await {
@@ -204,7 +239,7 @@ fn spawn_outputs(
     }
     for (i, f) in outputs_cfg.syslog_forward.iter().cloned().enumerate() {
         let name = format!("syslog_forward_{i}");
-        let rx = builder.add_output(&name, f.queue_size, Accepts::Logs);
+        let rx = builder.add_output(&name, f.queue_size, f.queue_bytes, Accepts::Logs);
         let ctx = ctx.clone();
         outputs.spawn(async move {
             if let Err(e) = crate::outputs::syslog_forward::run(f, i, rx, ctx.clone()).await {

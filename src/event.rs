@@ -177,6 +177,20 @@ pub enum Event {
 }
 
 impl Event {
+    /// Approximate memory an event holds while queued, in bytes: its text, the attributes parsed
+    /// from it (at most about the text again) and fixed overhead. Queue byte budgets use it.
+    pub fn approx_size(&self) -> usize {
+        match self {
+            Event::Log(l) => {
+                let tags: usize = l.tags.iter().map(|t| t.len() + 24).sum();
+                2 * l.message.len() + l.hostname.len() + l.service.len() + tags + 512
+            }
+            Event::Metric(m) => {
+                m.metric.len() + m.tags.iter().map(|t| t.len() + 24).sum::<usize>() + 128
+            }
+        }
+    }
+
     /// `"log"` or `"metric"`, the stdout record's `kind`.
     pub fn kind(&self) -> &'static str {
         match self {

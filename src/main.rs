@@ -50,9 +50,18 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Validate { config } => match nocbox::config::load(&config) {
-            Ok(_) => {
-                println!("{}: ok", config.display());
-                ExitCode::SUCCESS
+            Ok(c) => {
+                nocbox::tls::install_provider();
+                let problems = nocbox::app::preflight(&c);
+                if problems.is_empty() {
+                    println!("{}: ok", config.display());
+                    return ExitCode::SUCCESS;
+                }
+                for p in &problems {
+                    eprintln!("{}: {p}", config.display());
+                }
+                eprintln!("{} error(s)", problems.len());
+                ExitCode::from(1)
             }
             Err(errors) => {
                 for e in &errors {

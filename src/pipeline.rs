@@ -1,9 +1,14 @@
-//! The router: one bounded queue per output. `send` never waits: when an output's queue is
-//! full the event is dropped for that output only and counted as
-//! `nocbox.pipeline.dropped{output, reason="queue_full"}`, so a slow or dead output never stalls a
-//! receiver. Inputs know only this type, never the outputs.
+//! The router: one bounded queue per output, bounded both in events and in (approximate) bytes.
+//! `send` never waits: when an output's queue is full the event is dropped for that output only
+//! and counted as `nocbox.pipeline.dropped{output, reason="queue_full"|"queue_bytes"}`, so a slow
+//! or dead output never stalls a receiver and a flood of large messages cannot exhaust memory.
+//! Inputs know only this type, never the outputs.
+//!
+//! Bytes are tracked on the sending side alone: a queue is FIFO, so of the events sent to it the
+//! newest `depth` are the ones still queued; the sizes of those are kept in a ring.
 
-use std::sync::Arc;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::mpsc;
 
@@ -38,10 +43,45 @@ struct Route {
     accepts: Accepts,
     tx: mpsc::Sender<Arc<Event>>,
     capacity: usize,
+    max_bytes: usize,
+    /// Sizes of the newest sent events, oldest first, and their sum.
+    sizes: Mutex<(VecDeque<usize>, usize)>,
     queued: Counter,
     dropped_full: Counter,
+    dropped_bytes: Counter,
     dropped_closed: Counter,
     depth: Gauge,
+    bytes: Gauge,
+}
+
+impl Route {
+    /// Queues one event, or counts why not.
+    fn offer(&self, ev: &Arc<Event>) {
+        let size = ev.approx_size();
+        let mut guard = self.sizes.lock().unwrap_or_else(|e| e.into_inner());
+        let (sizes, sum) = &mut *guard;
+        let depth = self.capacity - self.tx.capacity().min(self.capacity);
+        // Everything older than the newest `depth` has been taken by the output.
+        while sizes.len() > depth {
+            *sum -= sizes.pop_front().unwrap_or(0);
+        }
+        if *sum + size > self.max_bytes && depth > 0 {
+            self.dropped_bytes.inc();
+            return;
+        }
+        match self.tx.try_send(ev.clone()) {
+            Ok(()) => {
+                sizes.push_back(size);
+                *sum += size;
+                self.queued.inc();
+            }
+            Err(mpsc::error::TrySendError::Full(_)) => self.dropped_full.inc(),
+            Err(mpsc::error::TrySendError::Closed(_)) => self.dropped_closed.inc(),
+        }
+        self.depth
+            .set((self.capacity - self.tx.capacity().min(self.capacity)) as i64);
+        self.bytes.set(*sum as i64);
+    }
 }
 
 /// Fan-out to every output's queue. Cheap to clone.
@@ -66,8 +106,14 @@ impl PipelineBuilder {
         }
     }
 
-    /// Adds an output with a queue of `capacity` events.
-    pub fn add_output(&mut self, name: &str, capacity: usize, accepts: Accepts) -> EventRx {
+    /// Adds an output with a queue of at most `capacity` events and about `max_bytes` bytes.
+    pub fn add_output(
+        &mut self,
+        name: &str,
+        capacity: usize,
+        max_bytes: usize,
+        accepts: Accepts,
+    ) -> EventRx {
         let capacity = capacity.max(1);
         let (tx, rx) = mpsc::channel(capacity);
         let t = &self.telemetry;
@@ -77,10 +123,14 @@ impl PipelineBuilder {
             accepts,
             tx,
             capacity,
+            max_bytes,
+            sizes: Mutex::new((VecDeque::new(), 0)),
             queued: t.counter("nocbox.pipeline.queued", &[("output", name)]),
             dropped_full: t.counter("nocbox.pipeline.dropped", &labels("queue_full")),
+            dropped_bytes: t.counter("nocbox.pipeline.dropped", &labels("queue_bytes")),
             dropped_closed: t.counter("nocbox.pipeline.dropped", &labels("output_stopped")),
             depth: t.gauge("nocbox.pipeline.queue_depth", &[("output", name)]),
+            bytes: t.gauge("nocbox.pipeline.queue_bytes", &[("output", name)]),
         });
         rx
     }
@@ -99,12 +149,7 @@ impl Pipeline {
         self.received.inc();
         let ev = Arc::new(ev);
         for r in self.routes.iter().filter(|r| r.accepts.matches(&ev)) {
-            match r.tx.try_send(ev.clone()) {
-                Ok(()) => r.queued.inc(),
-                Err(mpsc::error::TrySendError::Full(_)) => r.dropped_full.inc(),
-                Err(mpsc::error::TrySendError::Closed(_)) => r.dropped_closed.inc(),
-            }
-            r.depth.set((r.capacity - r.tx.capacity()) as i64);
+            r.offer(&ev);
         }
     }
 
@@ -154,7 +199,9 @@ impl QueueView {
         self.routes
             .iter()
             .map(|(name, weak, capacity, gauge)| {
-                let depth = weak.upgrade().map_or(0, |tx| capacity - tx.capacity());
+                let depth = weak
+                    .upgrade()
+                    .map_or(0, |tx| capacity.saturating_sub(tx.capacity()));
                 gauge.set(depth as i64);
                 QueueState {
                     output: name.clone(),
@@ -179,8 +226,8 @@ mod tests {
     fn full_queue_drops_and_counts_without_touching_other_outputs() {
         let t = Telemetry::new();
         let mut b = PipelineBuilder::new(&t);
-        let mut slow = b.add_output("slow", 2, Accepts::All);
-        let mut fast = b.add_output("fast", 10, Accepts::Logs);
+        let mut slow = b.add_output("slow", 2, usize::MAX, Accepts::All);
+        let mut fast = b.add_output("fast", 10, usize::MAX, Accepts::Logs);
         let p = b.build();
         for _ in 0..5 {
             p.send(log());
@@ -204,10 +251,35 @@ mod tests {
     }
 
     #[test]
+    fn byte_budget_drops_large_floods_and_recovers_as_the_output_reads() {
+        let t = Telemetry::new();
+        let mut b = PipelineBuilder::new(&t);
+        let mut rx = b.add_output("o", 1000, 10_000, Accepts::All);
+        let p = b.build();
+        let big = || Event::Log(LogRecord::new("x".repeat(2000), "h", chrono::Utc::now()));
+        for _ in 0..5 {
+            p.send(big());
+        }
+        // 4500 bytes each: two fit, the rest are dropped for bytes, not count.
+        assert_eq!(
+            t.counter_sum("nocbox.pipeline.dropped", &[("reason", "queue_bytes")]),
+            3
+        );
+        while rx.try_recv().is_ok() {}
+        p.send(big());
+        p.send(big());
+        assert_eq!(
+            t.counter_sum("nocbox.pipeline.dropped", &[("reason", "queue_bytes")]),
+            3
+        );
+        assert_eq!(t.counter_sum("nocbox.pipeline.queued", &[]), 4);
+    }
+
+    #[test]
     fn stopped_output_is_counted_separately() {
         let t = Telemetry::new();
         let mut b = PipelineBuilder::new(&t);
-        drop(b.add_output("gone", 2, Accepts::All));
+        drop(b.add_output("gone", 2, usize::MAX, Accepts::All));
         let p = b.build();
         p.send(log());
         assert_eq!(

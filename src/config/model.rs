@@ -337,6 +337,23 @@ pub struct StdoutConfig {
     /// Queue size in events. Default 10000.
     #[serde(default = "default_queue")]
     pub queue_size: usize,
+    /// Queue size in (approximate) bytes. Default 64 MiB.
+    #[serde(default = "default_queue_bytes")]
+    pub queue_bytes: usize,
+}
+
+impl Default for StdoutConfig {
+    fn default() -> Self {
+        StdoutConfig {
+            enabled: true,
+            queue_size: default_queue(),
+            queue_bytes: default_queue_bytes(),
+        }
+    }
+}
+
+fn default_queue_bytes() -> usize {
+    64 << 20
 }
 
 /// `outputs.prometheus:`
@@ -411,6 +428,10 @@ pub struct DatadogLogsConfig {
     /// Queue size in events. Default 100000.
     #[serde(default = "default_big_queue")]
     pub queue_size: usize,
+    /// Queue size in (approximate) bytes, so large messages cannot exhaust memory during an
+    /// outage. Default 64 MiB.
+    #[serde(default = "default_queue_bytes")]
+    pub queue_bytes: usize,
     /// HTTP request timeout. Default 30s.
     #[serde(default = "default_timeout", with = "humantime_serde")]
     pub timeout: Duration,
@@ -424,6 +445,7 @@ impl Default for DatadogLogsConfig {
             mark_interval: default_mark(),
             flush_interval: default_flush(),
             queue_size: default_big_queue(),
+            queue_bytes: default_queue_bytes(),
             timeout: default_timeout(),
         }
     }
@@ -458,4 +480,7 @@ pub struct SyslogForwardConfig {
     /// Queue size in events. Default 100000.
     #[serde(default = "default_big_queue")]
     pub queue_size: usize,
+    /// Queue size in (approximate) bytes. Default 64 MiB.
+    #[serde(default = "default_queue_bytes")]
+    pub queue_bytes: usize,
 }

@@ -233,7 +233,7 @@ fn check_outputs(o: &OutputsConfig, out: &mut Vec<(Vec<Seg>, String)>) {
                 "must be at least 10ms (0 would send one request per log)".into(),
             ));
         }
-        if d.api_key.is_empty() {
+        if d.api_key.expose().trim().is_empty() {
             out.push((
                 p(&["outputs", "datadog", "api_key"]),
                 "is empty (is the environment variable behind it set?)".into(),

@@ -25,14 +25,14 @@ pub enum SetupError {
     ServerName(usize, String),
 }
 
-/// Forwards the log events of `rx` until the queue closes (drain) or `ctx.hard_stop` fires.
-/// `Err` only for setup problems, before any event is consumed.
-pub async fn run(
-    cfg: SyslogForwardConfig,
-    index: usize,
-    rx: EventRx,
-    ctx: OutputContext,
-) -> anyhow::Result<()> {
+/// Every setup check of `outputs.syslog_forward[index]` that needs no network IO (the CA file
+/// is read): `address` is `host:port`, the CA file parses, the TLS server name is valid. `run`
+/// fails with exactly these errors; `nocbox validate` and the start call this to fail early.
+pub fn check(cfg: &SyslogForwardConfig, index: usize) -> Result<(), String> {
+    target(cfg, index).map(|_| ()).map_err(|e| e.to_string())
+}
+
+fn target(cfg: &SyslogForwardConfig, index: usize) -> Result<Target, SetupError> {
     let (host, port) = stream::split_host_port(&cfg.address)
         .ok_or_else(|| SetupError::Address(index, cfg.address.clone()))?;
     let tls = if cfg.tls {
@@ -43,7 +43,19 @@ pub async fn run(
     } else {
         None
     };
-    let target = Target { host, port, tls };
+    Ok(Target { host, port, tls })
+}
+
+/// Forwards the log events of `rx` until the queue closes (drain) or `ctx.hard_stop` fires.
+/// `Err` only for setup problems (those of `check`), returned at once, before any event is
+/// consumed.
+pub async fn run(
+    cfg: SyslogForwardConfig,
+    index: usize,
+    rx: EventRx,
+    ctx: OutputContext,
+) -> anyhow::Result<()> {
+    let target = target(&cfg, index)?;
     run_with(
         StreamConfig::new(target),
         &format!("syslog_forward_{index}"),
@@ -290,6 +302,7 @@ mod tests {
             ca_file: None,
             server_name: None,
             queue_size: 10,
+            queue_bytes: 1 << 20,
         };
         let t = Telemetry::new();
         let (tx, rx) = tokio::sync::mpsc::channel(10);
@@ -327,6 +340,7 @@ mod tests {
             ca_file: None,
             server_name: None,
             queue_size: 10,
+            queue_bytes: 1 << 20,
         };
         let (_tx, rx) = tokio::sync::mpsc::channel(1);
         let ctx = OutputContext {
@@ -340,5 +354,41 @@ mod tests {
             err.to_string().contains("syslog_forward[0].address"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn check_covers_address_ca_file_and_server_name() {
+        let cfg = |address: &str, tls, ca: Option<&str>, name: Option<&str>| SyslogForwardConfig {
+            address: address.into(),
+            tls,
+            ca_file: ca.map(Into::into),
+            server_name: name.map(Into::into),
+            queue_size: 10,
+            queue_bytes: 1 << 20,
+        };
+        assert_eq!(
+            check(&cfg("logs.example:6514", true, None, None), 0),
+            Ok(())
+        );
+        assert_eq!(check(&cfg("[::1]:6514", true, None, None), 0), Ok(()));
+        assert_eq!(check(&cfg("10.0.0.1:514", false, None, None), 0), Ok(()));
+        let e = check(&cfg("nohostport", true, None, None), 2).unwrap_err();
+        assert!(e.starts_with("outputs.syslog_forward[2].address"), "{e}");
+        let e = check(&cfg("h:6514", true, Some("/nonexistent/ca.pem"), None), 1).unwrap_err();
+        assert!(e.starts_with("outputs.syslog_forward[1].ca_file"), "{e}");
+        assert!(e.contains("/nonexistent/ca.pem"), "{e}");
+        let e = check(&cfg("h:6514", true, None, Some("bad name!")), 0).unwrap_err();
+        assert!(
+            e.starts_with("outputs.syslog_forward[0].server_name"),
+            "{e}"
+        );
+        // a file that is not PEM
+        let dir = std::env::temp_dir().join(format!("nocbox-sf-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let junk = dir.join("junk.pem");
+        std::fs::write(&junk, "not a certificate\n").unwrap();
+        let e = check(&cfg("h:6514", true, junk.to_str(), None), 0).unwrap_err();
+        assert!(e.contains("ca_file"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -53,6 +53,39 @@ fn validate_reports_every_error_with_position_and_exits_1() {
         "{err}"
     );
     assert!(err.contains("2 error(s)"), "{err}");
+    // Problems only the outputs' setup can see: a CA file that is not PEM, the API key over
+    // plain http to a non-loopback host.
+    let ca = dir.join("not-a-ca.pem");
+    std::fs::write(&ca, "hello\n").unwrap();
+    std::fs::write(
+        &f,
+        format!(
+            "outputs:\n  datadog:\n    api_key: k\n    logs: {{ endpoint: \"http://intake.example.com\" }}\n  syslog_forward:\n    - {{ address: \"127.0.0.1:6514\", ca_file: {} }}\n",
+            ca.display()
+        ),
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .arg("validate")
+        .arg("--config")
+        .arg(&f)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("outputs.datadog.logs.endpoint: http:// sends the API key unencrypted"),
+        "{err}"
+    );
+    assert!(err.contains("outputs.syslog_forward[0]"), "{err}");
+    // `run` refuses to start on the same file.
+    let out = Command::new(BIN)
+        .arg("run")
+        .arg("--config")
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
     // The shipped example config is valid.
     let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docker/nocbox.yaml");
     let out = Command::new(BIN)
@@ -109,7 +142,7 @@ fn run_without_config_serves_syslog_and_api_on_default_ports_in_a_private_namesp
     // anything on the machine, and there is no route anywhere, so the defaults provably need
     // nothing beyond loopback.
     let script = format!(
-        "ip link set lo up; {bin} run > out.jsonl 2> err.log & pid=$!; \
+        "ip link set lo up; {bin} run > out.jsonl 2> err.log & pid=$!; trap 'kill -9 $pid 2>/dev/null' EXIT; \
          for i in $(seq 50); do {bin} health >/dev/null 2>&1 && break; sleep 0.1; done; \
          {bin} health || exit 3; \
          logger --udp -n 127.0.0.1 -P 5514 -t dflt 'default udp'; \

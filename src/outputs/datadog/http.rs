@@ -18,20 +18,32 @@ use super::payload::{self, classify, Batcher, Entry, Verdict};
 use super::transport::{body_snippet, error_chain, transport_reason};
 use crate::event::{Event, LogRecord};
 use crate::outputs::backoff::{Backoff, BackoffPolicy, FailureLog};
-use crate::outputs::stream::{abandon_queue, Cancelled};
-use crate::outputs::OutputContext;
+use crate::outputs::stream::Cancelled;
+use crate::outputs::{abandon_queue, is_log, OutputContext};
 use crate::pipeline::EventRx;
 use crate::telemetry::{Component, Counter, Telemetry};
 
 pub(super) const NAME: &str = "datadog_logs";
 
-/// What the HTTP loop needs besides the client.
+/// What the HTTP loop needs besides the client. Its `Debug` never shows the key.
 pub(super) struct HttpSettings {
     pub url: Url,
     pub api_key: HeaderValue,
     pub flush_interval: Duration,
     pub mark_interval: Duration,
     pub policy: BackoffPolicy,
+}
+
+impl std::fmt::Debug for HttpSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpSettings")
+            .field("url", &self.url.as_str())
+            .field("api_key", &"<redacted>")
+            .field("flush_interval", &self.flush_interval)
+            .field("mark_interval", &self.mark_interval)
+            .field("policy", &self.policy)
+            .finish()
+    }
 }
 
 /// A client with nocbox's rustls config (bundled roots plus the optional CA file), HTTP/1.1.
@@ -346,7 +358,7 @@ impl HttpOutput {
 
     /// Hard stop: counts the open batch and whatever is still queued as `dropped{shutdown}`.
     fn abandon(&mut self, rx: &mut EventRx) {
-        let n = payload::events(&self.batch.take()) + abandon_queue(rx);
+        let n = payload::events(&self.batch.take()) + abandon_queue(rx, is_log);
         self.stats.dropped("shutdown", n);
     }
 }

@@ -95,14 +95,24 @@ fn prefix_within(s: &str, budget: usize) -> &str {
     s
 }
 
-/// Entries collected for one request.
-#[derive(Debug)]
+/// Entries collected for one request. `Debug` shows counts only, never the logs.
 pub struct Batcher {
     entries: Vec<Entry>,
     /// Sum of the entries' JSON lengths.
     bytes: usize,
     max_entries: usize,
     goal: usize,
+}
+
+impl std::fmt::Debug for Batcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Batcher")
+            .field("entries", &self.entries.len())
+            .field("bytes", &self.bytes)
+            .field("max_entries", &self.max_entries)
+            .field("goal", &self.goal)
+            .finish()
+    }
 }
 
 impl Default for Batcher {

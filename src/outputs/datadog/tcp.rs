@@ -23,7 +23,7 @@ struct DdLines {
     too_large: Counter,
 }
 
-/// `<key> <json>\n`. serde_json escapes newlines, so the JSON never breaks the line framing.
+/// `<key> <json>\n` (the result holds the key: never log or `Debug` it). serde_json escapes newlines, so the JSON never breaks the line framing.
 pub(super) fn frame(key: &str, json: &[u8]) -> Bytes {
     let mut b = BytesMut::with_capacity(key.len() + json.len() + 2);
     b.put_slice(key.as_bytes());
@@ -31,6 +31,17 @@ pub(super) fn frame(key: &str, json: &[u8]) -> Bytes {
     b.put_slice(json);
     b.put_u8(b'\n');
     b.freeze()
+}
+
+/// Never shows the key: counts and lengths only.
+impl std::fmt::Debug for DdLines {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DdLines")
+            .field("key", &"<redacted>")
+            .field("hostname", &self.hostname)
+            .field("tags", &self.tags.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl DdLines {
@@ -95,4 +106,25 @@ pub(super) async fn run(
         mark::ticker(mark_interval),
     )
     .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio_util::sync::CancellationToken;
+
+    use super::*;
+
+    #[test]
+    fn frame_and_debug() {
+        assert_eq!(&frame("K", b"{}")[..], b"K {}\n");
+        let ctx = OutputContext {
+            telemetry: Telemetry::new(),
+            hard_stop: CancellationToken::new(),
+            hostname: "h".into(),
+            tags: vec![],
+        };
+        let d = format!("{:?}", DdLines::new("SECRETKEY".into(), &ctx));
+        assert!(!d.contains("SECRETKEY"), "{d}");
+        assert!(d.contains("<redacted>"), "{d}");
+    }
 }

@@ -43,15 +43,120 @@ fn http_url_rules() {
         "https://127.0.0.1:8443/api/v2/logs"
     );
     assert_eq!(
-        u(Some("http://h:1/proxy/"), "").unwrap(),
-        "http://h:1/proxy/api/v2/logs"
+        u(Some("http://127.0.0.1:1/proxy/"), "").unwrap(),
+        "http://127.0.0.1:1/proxy/api/v2/logs"
     );
+    assert!(u(Some("http://localhost:8126"), "").is_ok());
+    assert!(u(Some("http://[::1]:8126"), "").is_ok());
     assert_eq!(
         u(Some("https://h/api/v2/logs"), "").unwrap(),
         "https://h/api/v2/logs"
     );
     assert!(u(Some("ftp://h"), "").is_err());
     assert!(u(Some("not a url"), "").is_err());
+    assert!(u(Some("https://user:pw@h"), "").is_err());
+}
+
+#[test]
+fn plain_http_to_a_remote_host_is_refused() {
+    for e in [
+        "http://h:1/proxy/",
+        "http://http-intake.logs.datadoghq.com",
+        "http://10.0.0.1:8080",
+        "http://localhost.example.com",
+    ] {
+        let err = check_endpoints(&dd(Some(e), "datadoghq.com", LogsTransport::Http)).unwrap_err();
+        assert_eq!(
+            err,
+            "outputs.datadog.logs.endpoint: http:// sends the API key unencrypted; use https:// \
+             (plain http is allowed only to loopback, for tests)",
+            "{e}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn plain_http_to_a_remote_host_fails_the_setup_at_once() {
+    let c = dd(
+        Some("http://192.0.2.1:80"),
+        "datadoghq.com",
+        LogsTransport::Http,
+    );
+    let (_tx, rx) = mpsc::channel(1);
+    let run = run_logs(c, rx, ctx(&Telemetry::new(), CancellationToken::new()));
+    let err = tokio::time::timeout(Duration::from_secs(1), run)
+        .await
+        .expect("setup errors come back at once")
+        .unwrap_err();
+    assert!(err.to_string().contains("unencrypted"), "{err}");
+}
+
+#[test]
+fn check_endpoints_covers_every_setup_check() {
+    let ok = |c: &DatadogConfig| check_endpoints(c);
+    assert_eq!(ok(&dd(None, "datadoghq.com", LogsTransport::Http)), Ok(()));
+    assert_eq!(ok(&dd(None, "datadoghq.eu", LogsTransport::Tcp)), Ok(()));
+    assert_eq!(
+        ok(&dd(Some("127.0.0.1:10516"), "", LogsTransport::Tcp)),
+        Ok(())
+    );
+    let err = |c: &DatadogConfig| check_endpoints(c).unwrap_err();
+    assert!(err(&dd(Some("nope"), "", LogsTransport::Tcp)).contains("not host:port"));
+    assert!(err(&dd(None, "us5.datadoghq.com", LogsTransport::Tcp)).contains("no TCP log intake"));
+    assert!(err(&dd(Some("bad name!:10516"), "", LogsTransport::Tcp))
+        .contains("not a valid TLS server name"));
+    assert!(err(&dd(Some("not a url"), "", LogsTransport::Http)).contains("not a URL"));
+    let mut c = dd(None, "datadoghq.com", LogsTransport::Tcp);
+    c.ca_file = Some("/nonexistent/ca.pem".into());
+    let e = err(&c);
+    assert!(
+        e.starts_with("outputs.datadog.ca_file") && e.contains("/nonexistent/ca.pem"),
+        "{e}"
+    );
+}
+
+#[test]
+fn api_key_is_trimmed_and_checked_without_showing_it() {
+    assert_eq!(api_key("0123abcd\n").unwrap(), "0123abcd");
+    assert_eq!(api_key("  0123abcd \r\n").unwrap(), "0123abcd");
+    for bad in [
+        "",
+        " \n",
+        "0123 abcd",
+        "0123\tabcd",
+        "01\u{7f}23",
+        "0123\u{e9}",
+        "ab\ncd",
+    ] {
+        for transport in [LogsTransport::Http, LogsTransport::Tcp] {
+            let mut c = dd(None, "datadoghq.com", transport);
+            c.api_key = Secret::new(bad);
+            let e = check_endpoints(&c).unwrap_err();
+            assert!(e.starts_with("outputs.datadog.api_key: "), "{e}");
+            if bad.trim().len() > 2 {
+                assert!(!e.contains(bad.trim()), "{e}");
+            }
+        }
+    }
+    // the trimmed key is the one that is sent
+    let mut c = dd(None, "datadoghq.com", LogsTransport::Tcp);
+    c.api_key = Secret::new("KEY\n");
+    let Ok((_, Plan::Tcp { api_key, .. })) = plan(&c) else {
+        panic!("tcp plan")
+    };
+    assert_eq!(api_key, "KEY");
+    c.logs.transport = LogsTransport::Http;
+    let Ok((_, Plan::Http { api_key, .. })) = plan(&c) else {
+        panic!("http plan")
+    };
+    assert_eq!(api_key.as_bytes(), b"KEY");
+}
+
+#[test]
+fn debug_output_never_shows_the_key() {
+    let s = format!("{:?}", settings("http://127.0.0.1:1", Duration::ZERO));
+    assert!(!s.contains("secret-key"), "{s}");
+    assert!(s.contains("127.0.0.1"), "{s}");
 }
 
 #[test]
@@ -294,6 +399,13 @@ async fn bad_key_is_held_and_retried_never_dropped() {
     assert_eq!(n(&t, "nocbox.output.failed", Some("http_403")), 1);
     assert_eq!(n(&t, "nocbox.output.sent", None), 1);
     assert_eq!(n(&t, "nocbox.output.dropped", None), 0);
+    // the refusal is shown in /status (health is left alone: a wrong key must not make the
+    // orchestrator restart the task in a loop), without the key
+    let comp = t.find_component("datadog_logs").unwrap();
+    let err = comp.last_error().unwrap();
+    assert!(err.contains("rejected the API key (403)"), "{err}");
+    assert!(!err.contains("secret-key"), "{err}");
+    assert!(comp.is_healthy());
 }
 
 #[tokio::test]

@@ -8,8 +8,9 @@ use bytes::Bytes;
 use tokio::time::{Interval, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
-use super::{abandon_queue, StreamWriter};
+use super::StreamWriter;
 use crate::event::{Event, LogRecord};
+use crate::outputs::{abandon_queue, is_log};
 use crate::pipeline::EventRx;
 
 /// How an output turns records into lines.
@@ -49,7 +50,7 @@ pub async fn drive<F: LineFormat>(
     };
     if !drained {
         w.abandon();
-        let queued = abandon_queue(&mut rx);
+        let queued = abandon_queue(&mut rx, is_log);
         w.stats.dropped_shutdown.add(queued as u64);
     }
 }

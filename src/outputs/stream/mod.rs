@@ -1,9 +1,9 @@
 //! The reconnecting line writer shared by the Datadog TCP intake and `syslog_forward`: one
 //! TCP (optionally TLS) connection, dead-peer detection on the read side, reconnect with
 //! back-off, and an at-least-once re-send buffer. Owns the connection and its counters
-//! (`sent`, `resent`, `connects`, `retries`, `failed{reason}`, `dropped{resend_buffer_full}`);
-//! must not know what a line means (framing is the caller's job) and must never block forever:
-//! every wait also watches the hard-stop token.
+//! (`sent`, `resent`, `connects`, `retries`, `failed{reason}`, `unprotected`,
+//! `dropped{resend_buffer_full|shutdown}`); must not know what a line means (framing is the
+//! caller's job) and must never block forever: every wait also watches the hard-stop token.
 //!
 //! **Dead-peer detection.** Neither the Datadog intake nor a syslog collector ever sends data,
 //! so a task keeps a read pending on each connection: EOF, an error or any data means the peer
@@ -22,6 +22,15 @@
 //! (the kernel gives up after `TCP_USER_TIMEOUT`, 30 s), loses confirmed lines silently. Only
 //! Datadog's HTTP 2xx proves delivery; the TCP transports are documented as "at least once,
 //! unproven".
+//!
+//! **Counting.** Every event is counted once, so `sent + dropped` never exceeds the events the
+//! output took: `sent` when first written to a connection; `dropped{resend_buffer_full}` when
+//! the re-send buffer (20,000 lines / 16 MiB) overflows while it was never written (a long
+//! outage); `dropped{shutdown}` when still unwritten at hard stop. An event already written that
+//! leaves the buffer unconfirmed — pushed out by the limits (sustained rates above ~10,000
+//! lines/s fill 2 s of confirmation window), or still waiting at hard stop — was sent, not
+//! dropped: it counts in `unprotected` (a subset of `sent`: written, but no longer covered by
+//! re-send should the connection turn out to have failed).
 
 mod connect;
 mod drive;
@@ -37,11 +46,9 @@ use tokio_util::sync::CancellationToken;
 pub use crate::config::split_host_port;
 pub use connect::{tls_target, SocketOptions, Target, TlsTarget};
 pub use drive::{drive, LineFormat};
-pub use resend::ResendBuffer;
+pub use resend::{GivenUp, ResendBuffer};
 
 use super::backoff::{Backoff, BackoffPolicy, FailureLog};
-use crate::event::Event;
-use crate::pipeline::EventRx;
 use crate::telemetry::{Component, Counter, Telemetry};
 use connect::{io_reason, Conn};
 
@@ -84,6 +91,7 @@ pub struct StreamStats {
     resent: Counter,
     connects: Counter,
     retries: Counter,
+    unprotected: Counter,
     dropped_full: Counter,
     pub dropped_shutdown: Counter,
 }
@@ -105,6 +113,7 @@ impl StreamStats {
             resent: t.counter("nocbox.output.resent", &l),
             connects: t.counter("nocbox.output.connects", &l),
             retries: t.counter("nocbox.output.retries", &l),
+            unprotected: t.counter("nocbox.output.unprotected", &l),
             dropped_full: dropped("resend_buffer_full"),
             dropped_shutdown: dropped("shutdown"),
         }
@@ -114,17 +123,6 @@ impl StreamStats {
         let l = [("output", self.name.as_str()), ("reason", reason)];
         self.telemetry.counter("nocbox.output.failed", &l).inc();
     }
-}
-
-/// Hard stop, for every forwarding output: closes the queue and returns how many log events
-/// were still in it (metrics are not the log outputs' business and are not counted).
-pub fn abandon_queue(rx: &mut EventRx) -> usize {
-    rx.close();
-    let mut n = 0;
-    while let Ok(ev) = rx.try_recv() {
-        n += usize::from(matches!(*ev, Event::Log(_)));
-    }
-    n
 }
 
 /// Writes are coalesced into chunks of this size: one TLS record per line would be wasteful.
@@ -182,9 +180,10 @@ impl StreamWriter {
         lines: impl IntoIterator<Item = (Bytes, bool)>,
     ) -> Result<(), Cancelled> {
         for (line, event) in lines {
-            let ev = self.buf.push(line, event);
-            if ev.lines > 0 {
-                self.stats.dropped_full.add(ev.events as u64);
+            let gone = self.buf.push(line, event);
+            if gone.lines > 0 {
+                self.stats.dropped_full.add(gone.dropped as u64);
+                self.stats.unprotected.add(gone.unprotected as u64);
             }
         }
         self.pump().await
@@ -226,16 +225,16 @@ impl StreamWriter {
         Ok(())
     }
 
-    /// Hard stop: gives up the buffer. Lines never written, and unconfirmed ones when the
-    /// connection is already dead, count as `dropped{shutdown}`; returns that number.
+    /// Hard stop: gives up the buffer. Events never written count as `dropped{shutdown}` (the
+    /// returned number); events written but unconfirmed were sent (counted `sent` when written,
+    /// on this connection or an earlier one) and count as `unprotected`, not as dropped.
     pub fn abandon(&mut self) -> usize {
-        let alive = self.conn.as_mut().is_some_and(|c| c.check().is_none());
-        let (never, unconfirmed) = self.buf.abandon();
-        let lost = never + if alive { 0 } else { unconfirmed };
-        self.stats.dropped_shutdown.add(lost as u64);
+        let gone = self.buf.abandon();
+        self.stats.dropped_shutdown.add(gone.dropped as u64);
+        self.stats.unprotected.add(gone.unprotected as u64);
         self.conn = None;
         self.stats.comp.set_detail("connected", false);
-        lost
+        gone.dropped
     }
 
     async fn pump(&mut self) -> Result<(), Cancelled> {

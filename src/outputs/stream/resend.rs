@@ -5,13 +5,21 @@
 //! to the written part once it has been flushed to the current connection, and leaves the buffer
 //! when it is confirmed (see `stream/mod.rs` for the rule). When a connection is lost every line
 //! goes back to "not yet written", so the next connection re-sends them in the original order.
+//!
+//! Giving lines up (eviction by the size limits, or `abandon` at hard stop) reports events in two
+//! kinds, so that `sent + dropped` never exceeds the events pushed: an event never written is
+//! lost (`dropped`); one already written (and so already counted `sent`) was sent but has lost
+//! its re-send protection (`unprotected`).
+//!
+//! The lines are `<API_KEY> {json}` for the Datadog TCP intake: the `Debug` impls print counts
+//! and lengths only, never a line.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 struct Pending {
     line: Bytes,
     /// A pipeline event (counted in `sent`/`dropped`) rather than a mark.
@@ -22,11 +30,39 @@ struct Pending {
     written_at: Option<Instant>,
 }
 
-/// Lines pushed out by the size limit: their re-send protection is given up.
+impl std::fmt::Debug for Pending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pending")
+            .field("len", &self.line.len())
+            .field("event", &self.event)
+            .field("ever_written", &self.ever_written)
+            .field("written_at", &self.written_at)
+            .finish()
+    }
+}
+
+/// Lines the buffer gave up (pushed out by a limit, or abandoned), for counting.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Evicted {
+pub struct GivenUp {
+    /// Lines, marks included.
     pub lines: usize,
-    pub events: usize,
+    /// Events never written to any connection: lost.
+    pub dropped: usize,
+    /// Events written (already counted `sent`) but not confirmed: no longer re-sendable.
+    pub unprotected: usize,
+}
+
+impl GivenUp {
+    fn add(&mut self, p: &Pending) {
+        self.lines += 1;
+        if p.event {
+            if p.ever_written {
+                self.unprotected += 1;
+            } else {
+                self.dropped += 1;
+            }
+        }
+    }
 }
 
 /// What `mark_written` reports for counting.
@@ -38,7 +74,6 @@ pub struct Written {
     pub resent: usize,
 }
 
-#[derive(Debug)]
 pub struct ResendBuffer {
     q: VecDeque<Pending>,
     /// Index of the first line not written to the current connection.
@@ -46,6 +81,18 @@ pub struct ResendBuffer {
     bytes: usize,
     max_lines: usize,
     max_bytes: usize,
+}
+
+impl std::fmt::Debug for ResendBuffer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResendBuffer")
+            .field("lines", &self.q.len())
+            .field("written", &self.written)
+            .field("bytes", &self.bytes)
+            .field("max_lines", &self.max_lines)
+            .field("max_bytes", &self.max_bytes)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ResendBuffer {
@@ -72,7 +119,7 @@ impl ResendBuffer {
     }
 
     /// Appends an unwritten line; evicts the oldest lines while over a limit (never the new one).
-    pub fn push(&mut self, line: Bytes, event: bool) -> Evicted {
+    pub fn push(&mut self, line: Bytes, event: bool) -> GivenUp {
         self.bytes += line.len();
         self.q.push_back(Pending {
             line,
@@ -80,14 +127,13 @@ impl ResendBuffer {
             ever_written: false,
             written_at: None,
         });
-        let mut ev = Evicted::default();
+        let mut gone = GivenUp::default();
         while self.q.len() > 1 && (self.q.len() > self.max_lines || self.bytes > self.max_bytes) {
             if let Some(p) = self.pop_front() {
-                ev.lines += 1;
-                ev.events += usize::from(p.event);
+                gone.add(&p);
             }
         }
-        ev
+        gone
     }
 
     fn pop_front(&mut self) -> Option<Pending> {
@@ -155,19 +201,16 @@ impl ResendBuffer {
         }
     }
 
-    /// Empties the buffer; returns (events never written, events written but unconfirmed).
-    pub fn abandon(&mut self) -> (usize, usize) {
-        let (mut never, mut unconfirmed) = (0, 0);
-        for p in self.q.drain(..).filter(|p| p.event) {
-            if p.ever_written {
-                unconfirmed += 1;
-            } else {
-                never += 1;
-            }
+    /// Empties the buffer: never-written events are `dropped`, written but unconfirmed ones
+    /// `unprotected`.
+    pub fn abandon(&mut self) -> GivenUp {
+        let mut gone = GivenUp::default();
+        for p in self.q.drain(..) {
+            gone.add(&p);
         }
         self.written = 0;
         self.bytes = 0;
-        (never, unconfirmed)
+        gone
     }
 }
 
@@ -239,20 +282,23 @@ mod tests {
         let mut r = ResendBuffer::new(3, 1 << 20);
         r.push(b("m"), false);
         for l in ["a", "b"] {
-            assert_eq!(r.push(b(l), true), Evicted::default());
+            assert_eq!(r.push(b(l), true), GivenUp::default());
         }
+        // a mark is given up without counting
         assert_eq!(
             r.push(b("c"), true),
-            Evicted {
+            GivenUp {
                 lines: 1,
-                events: 0
+                ..GivenUp::default()
             }
         );
+        // an event never written is lost
         assert_eq!(
             r.push(b("d"), true),
-            Evicted {
+            GivenUp {
                 lines: 1,
-                events: 1
+                dropped: 1,
+                unprotected: 0
             }
         );
         assert_eq!(unwritten(&r), vec![&b"b"[..], b"c", b"d"]);
@@ -261,11 +307,13 @@ mod tests {
         r.push(b("12345"), true);
         r.mark_written(1, Instant::now());
         r.push(b("67890"), true);
+        // an event already written (counted `sent`) is not lost, only unprotected
         assert_eq!(
             r.push(b("x"), true),
-            Evicted {
+            GivenUp {
                 lines: 1,
-                events: 1
+                dropped: 0,
+                unprotected: 1
             }
         );
         assert_eq!(r.bytes(), 6);
@@ -277,6 +325,21 @@ mod tests {
     }
 
     #[test]
+    fn written_then_disconnected_lines_stay_unprotected_not_dropped_when_evicted() {
+        let t0 = Instant::now();
+        let mut r = ResendBuffer::new(2, 1 << 20);
+        r.push(b("a"), true);
+        r.mark_written(1, t0);
+        r.connection_lost();
+        // "a" waits for a re-send, but it was written once: evicting it loses no count
+        r.push(b("b"), true);
+        let g = r.push(b("c"), true);
+        assert_eq!((g.dropped, g.unprotected), (0, 1));
+        let g = r.push(b("d"), true);
+        assert_eq!((g.dropped, g.unprotected), (1, 0));
+    }
+
+    #[test]
     fn abandon_splits_never_written_from_unconfirmed() {
         let mut r = ResendBuffer::new(100, 1 << 20);
         for l in ["a", "b", "c"] {
@@ -284,8 +347,26 @@ mod tests {
         }
         r.push(b("mark"), false);
         r.mark_written(1, Instant::now());
-        assert_eq!(r.abandon(), (2, 1));
+        assert_eq!(
+            r.abandon(),
+            GivenUp {
+                lines: 4,
+                dropped: 2,
+                unprotected: 1
+            }
+        );
         assert!(r.is_empty());
         assert!(!r.has_unwritten());
+    }
+
+    #[test]
+    fn debug_shows_counts_never_lines() {
+        let mut r = ResendBuffer::new(100, 1 << 20);
+        r.push(b("SECRETKEY {\"message\":\"x\"}\n"), true);
+        let d = format!("{r:?}");
+        assert!(!d.contains("SECRETKEY"), "{d}");
+        assert!(d.contains("lines: 1"), "{d}");
+        let p = format!("{:?}", r.q[0]);
+        assert!(!p.contains("SECRETKEY"), "{p}");
     }
 }

@@ -131,6 +131,61 @@ async fn hard_stop_while_the_peer_is_down_counts_the_abandoned_lines() {
         .contains(&format!("127.0.0.1:{port}")));
 }
 
+#[tokio::test]
+async fn written_lines_leaving_the_buffer_unconfirmed_are_unprotected_not_dropped() {
+    // A peer that reads everything and never closes; a 3-line buffer and a long grace, as at
+    // a sustained rate above what the buffer covers.
+    let (port, _rx) = peer(vec![usize::MAX], Duration::from_secs(30)).await;
+    let t = Telemetry::new();
+    let mut w = writer(port, &t, CancellationToken::new());
+    w.cfg.max_lines = 3;
+    w.cfg.confirm_after = Duration::from_secs(60);
+    w.buf = ResendBuffer::new(3, 1 << 20);
+    for i in 0..10 {
+        w.send([line(&format!("l{i}"))]).await.unwrap();
+    }
+    assert_eq!(count(&t, "nocbox.output.sent"), 10);
+    assert_eq!(count(&t, "nocbox.output.unprotected"), 7);
+    assert_eq!(count(&t, "nocbox.output.dropped"), 0);
+    // hard stop with 3 written, unconfirmed lines on an open connection: sent, not dropped
+    assert_eq!(w.abandon(), 0);
+    assert_eq!(count(&t, "nocbox.output.unprotected"), 10);
+    assert_eq!(count(&t, "nocbox.output.dropped"), 0);
+}
+
+#[tokio::test]
+async fn hard_stop_after_the_connection_died_does_not_count_written_lines_twice() {
+    // The peer takes "a\n" and closes; the next connection attempts find nothing listening.
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    let t = Telemetry::new();
+    let cancel = CancellationToken::new();
+    let mut w = writer(port, &t, cancel.clone());
+    let accept = tokio::spawn(async move {
+        let (mut s, _) = l.accept().await.unwrap();
+        let mut buf = [0u8; 2];
+        s.read_exact(&mut buf).await.unwrap();
+        // dropping both closes the connection and the listener
+    });
+    w.send([line("a")]).await.unwrap();
+    accept.await.unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let stop = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        cancel.cancel();
+    });
+    // "a" must be re-sent, "b" was never written; no peer comes back before the hard stop
+    assert_eq!(w.send([line("b")]).await, Err(Cancelled));
+    stop.await.unwrap();
+    assert_eq!(w.abandon(), 1);
+    assert_eq!(count(&t, "nocbox.output.sent"), 1);
+    assert_eq!(count(&t, "nocbox.output.unprotected"), 1);
+    assert_eq!(
+        t.counter_sum("nocbox.output.dropped", &[("reason", "shutdown")]),
+        1
+    );
+}
+
 #[test]
 fn chunks_coalesce_lines_without_splitting_them() {
     let big = Bytes::from(vec![b'x'; CHUNK - 1]);
