@@ -118,11 +118,101 @@ impl LogRecord {
         m
     }
 
+    /// Appends the intake object as JSON to `buf` (plus `"kind"` when given), without the deep
+    /// copy `to_json` makes: this is the per-message path of every output. Same object as
+    /// `to_json`.
+    pub fn write_json(&self, buf: &mut Vec<u8>, kind: Option<&str>) {
+        let start = buf.len();
+        let ok = if self.attributes.contains_key("network") && self.client_ip.is_some() {
+            // Rare: an attribute object to merge the client address into. Take the slow path.
+            let mut m = self.to_json();
+            if let Some(k) = kind {
+                m.insert("kind".into(), Value::String(k.into()));
+            }
+            serde_json::to_writer(&mut *buf, &m).is_ok()
+        } else {
+            serde_json::to_writer(&mut *buf, &Wire { rec: self, kind }).is_ok()
+        };
+        if !ok {
+            // Cannot happen with string keys; never leave half an object behind.
+            buf.truncate(start);
+        }
+    }
+
     /// Size of the intake object as JSON, in bytes.
     pub fn json_len(&self) -> usize {
         serde_json::to_vec(&Value::Object(self.to_json()))
             .map(|v| v.len())
             .unwrap_or(0)
+    }
+}
+
+/// Keys the record's own fields own; an attribute of the same name is not written.
+const FIXED: [&str; 7] = [
+    "message",
+    "hostname",
+    "ddsource",
+    "service",
+    "status",
+    "ddtags",
+    "timestamp",
+];
+
+/// Serialises a record's intake object straight from its fields.
+struct Wire<'a> {
+    rec: &'a LogRecord,
+    kind: Option<&'a str>,
+}
+
+struct ClientIp(IpAddr);
+
+impl serde::Serialize for ClientIp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        struct Ip(IpAddr);
+        impl serde::Serialize for Ip {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut m = s.serialize_map(Some(1))?;
+                m.serialize_entry("ip", &self.0.to_string())?;
+                m.end()
+            }
+        }
+        let mut m = s.serialize_map(Some(1))?;
+        m.serialize_entry("client", &Ip(self.0))?;
+        m.end()
+    }
+}
+
+impl serde::Serialize for Wire<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let r = self.rec;
+        let mut m = s.serialize_map(None)?;
+        for (k, v) in &r.attributes {
+            let owned = FIXED.contains(&k.as_str())
+                || (k == "network" && r.client_ip.is_some())
+                || (k == "kind" && self.kind.is_some());
+            if !owned {
+                m.serialize_entry(k, v)?;
+            }
+        }
+        m.serialize_entry("message", &r.message)?;
+        m.serialize_entry("hostname", &r.hostname)?;
+        m.serialize_entry("ddsource", &r.ddsource)?;
+        m.serialize_entry("service", &r.service)?;
+        m.serialize_entry("status", r.status.as_str())?;
+        m.serialize_entry("ddtags", &r.tags.join(","))?;
+        m.serialize_entry(
+            "timestamp",
+            &r.timestamp.to_rfc3339_opts(SecondsFormat::Millis, true),
+        )?;
+        if let Some(ip) = r.client_ip {
+            m.serialize_entry("network", &ClientIp(ip))?;
+        }
+        if let Some(k) = self.kind {
+            m.serialize_entry("kind", k)?;
+        }
+        m.end()
     }
 }
 
@@ -221,5 +311,18 @@ mod tests {
         assert_eq!(j["ddtags"], "a:b,c:d");
         assert_eq!(j["timestamp"], "2026-08-14T09:21:07.118Z");
         assert_eq!(j["network"]["client"]["ip"], "10.1.1.2");
+        // The streaming writer makes the same object.
+        let mut buf = Vec::new();
+        r.write_json(&mut buf, None);
+        let streamed: Value = serde_json::from_slice(&buf).unwrap();
+        assert_eq!(streamed, Value::Object(j));
+        r.attributes
+            .insert("network".into(), serde_json::json!({"hop": 1}));
+        let mut buf = Vec::new();
+        r.write_json(&mut buf, Some("log"));
+        let merged: Value = serde_json::from_slice(&buf).unwrap();
+        assert_eq!(merged["network"]["hop"], 1);
+        assert_eq!(merged["network"]["client"]["ip"], "10.1.1.2");
+        assert_eq!(merged["kind"], "log");
     }
 }

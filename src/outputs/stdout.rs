@@ -39,7 +39,15 @@ pub fn render(ev: &Event) -> Vec<u8> {
 /// Appends the line of `ev` to `buf`; `false` (and `buf` unchanged) if it cannot be encoded.
 fn render_into(ev: &Event, buf: &mut Vec<u8>) -> bool {
     let mut m = match ev {
-        Event::Log(l) => l.to_json(),
+        Event::Log(l) => {
+            let start = buf.len();
+            l.write_json(buf, Some("log"));
+            if buf.len() == start {
+                return false;
+            }
+            buf.push(b'\n');
+            return true;
+        }
         Event::Metric(m) => m.to_json(),
     };
     m.insert("kind".into(), Value::String(ev.kind().into()));

@@ -13,17 +13,41 @@ use tracing::{info, warn};
 
 use super::Shared;
 
-/// Binds with the requested receive buffer (capped by the kernel at net.core.rmem_max).
+/// Binds with the requested receive buffer. SO_RCVBUFFORCE first (it passes
+/// net.core.rmem_max when the process has CAP_NET_ADMIN, as rsyslog's RcvBufSize does), then
+/// SO_RCVBUF, which the kernel caps at net.core.rmem_max. The granted size is logged.
 pub fn bind(addr: SocketAddr, rcvbuf: usize) -> std::io::Result<UdpSocket> {
     let sock = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
-    if let Err(e) = sock.set_recv_buffer_size(rcvbuf) {
-        warn!(error = %e, requested = rcvbuf, "cannot set the syslog UDP receive buffer");
+    if !force_recv_buffer(&sock, rcvbuf) {
+        if let Err(e) = sock.set_recv_buffer_size(rcvbuf) {
+            warn!(error = %e, requested = rcvbuf, "cannot set the syslog UDP receive buffer");
+        }
     }
     sock.set_nonblocking(true)?;
     sock.bind(&addr.into())?;
     let granted = sock.recv_buffer_size().unwrap_or(0);
     info!(requested = rcvbuf, granted, "syslog UDP receive buffer");
     UdpSocket::from_std(sock.into())
+}
+
+/// SO_RCVBUFFORCE; false when not permitted (no CAP_NET_ADMIN) or not representable.
+fn force_recv_buffer(sock: &Socket, size: usize) -> bool {
+    use std::os::fd::AsRawFd;
+    let Ok(value) = libc::c_int::try_from(size) else {
+        return false;
+    };
+    // SAFETY: a valid socket descriptor and a pointer to a c_int that outlives the call, with
+    // its exact length.
+    let rc = unsafe {
+        libc::setsockopt(
+            sock.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUFFORCE,
+            (&value as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    rc == 0
 }
 
 /// Strips the trailing LF/CR/NUL that some senders (loggen) put in datagrams.

@@ -43,11 +43,13 @@ fn to_bytes(m: &Map<String, Value>) -> Vec<u8> {
 
 /// The intake object of `rec`, cut to at most `max` bytes of JSON.
 pub fn entry(rec: &LogRecord, mark: bool, max: usize) -> Result<Entry, TooLarge> {
-    let mut obj = rec.to_json();
-    let json = to_bytes(&obj);
+    let mut json = Vec::with_capacity(512 + rec.message.len());
+    rec.write_json(&mut json, None);
     if json.len() <= max {
         return Ok(Entry { json, mark });
     }
+    // Too large: rebuild with a cut message (rare, so the copy does not matter here).
+    let mut obj = rec.to_json();
     let msg_len = escaped_len(&rec.message);
     // Room for the message once the marker attributes are added (with some slack).
     let rest = json.len() - msg_len + 80;
