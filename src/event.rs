@@ -268,12 +268,14 @@ pub enum Event {
 
 impl Event {
     /// Approximate memory an event holds while queued, in bytes: its text, the attributes parsed
-    /// from it (at most about the text again) and fixed overhead. Queue byte budgets use it.
+    /// from it and a fixed overhead for the record, its attribute map and the queue slot.
+    /// Calibrated on the syslog benchmark: 73k queued 200-byte lines held about 3 KB each.
+    /// Queue byte budgets use it.
     pub fn approx_size(&self) -> usize {
         match self {
             Event::Log(l) => {
                 let tags: usize = l.tags.iter().map(|t| t.len() + 24).sum();
-                2 * l.message.len() + l.hostname.len() + l.service.len() + tags + 512
+                3 * l.message.len() + l.hostname.len() + l.service.len() + tags + 2560
             }
             Event::Metric(m) => {
                 m.metric.len() + m.tags.iter().map(|t| t.len() + 24).sum::<usize>() + 128
