@@ -300,7 +300,7 @@ impl Inputs {
 async fn drain(cfg: &Config, telemetry: &Telemetry, hurry: &CancellationToken) {
     let sd = cfg.shutdown;
     telemetry.set_draining();
-    info!(drain_period = ?sd.drain_period, "stopping: health checks now fail; inputs keep receiving during the drain period");
+    info!(drain_period = ?sd.drain_period, "stopping: health checks now fail; inputs keep receiving during the drain period (signal again to stop now)");
     tokio::select! {
         _ = tokio::time::sleep(sd.drain_period) => {}
         _ = hurry.cancelled() => {}

@@ -159,13 +159,12 @@ impl Pipeline {
             routes: self
                 .routes
                 .iter()
-                .map(|r| {
-                    (
-                        r.name.clone(),
-                        r.tx.downgrade(),
-                        r.capacity,
-                        r.depth.clone(),
-                    )
+                .map(|r| ViewRoute {
+                    name: r.name.clone(),
+                    tx: r.tx.downgrade(),
+                    capacity: r.capacity,
+                    depth: r.depth.clone(),
+                    bytes: r.bytes.clone(),
                 })
                 .collect(),
         }
@@ -176,7 +175,16 @@ impl Pipeline {
 /// shutdown still sees every queue close.
 #[derive(Clone, Debug)]
 pub struct QueueView {
-    routes: Vec<(String, mpsc::WeakSender<Arc<Event>>, usize, Gauge)>,
+    routes: Vec<ViewRoute>,
+}
+
+#[derive(Clone, Debug)]
+struct ViewRoute {
+    name: String,
+    tx: mpsc::WeakSender<Arc<Event>>,
+    capacity: usize,
+    depth: Gauge,
+    bytes: Gauge,
 }
 
 /// One output's queue as seen now.
@@ -198,15 +206,19 @@ impl QueueView {
     pub fn queues(&self) -> Vec<QueueState> {
         self.routes
             .iter()
-            .map(|(name, weak, capacity, gauge)| {
-                let depth = weak
-                    .upgrade()
-                    .map_or(0, |tx| capacity.saturating_sub(tx.capacity()));
-                gauge.set(depth as i64);
+            .map(|r| {
+                let depth =
+                    r.tx.upgrade()
+                        .map_or(0, |tx| r.capacity.saturating_sub(tx.capacity()));
+                r.depth.set(depth as i64);
+                // Bytes are only recounted on the next send; an empty queue holds none.
+                if depth == 0 {
+                    r.bytes.set(0);
+                }
                 QueueState {
-                    output: name.clone(),
+                    output: r.name.clone(),
                     depth,
-                    capacity: *capacity,
+                    capacity: r.capacity,
                 }
             })
             .collect()

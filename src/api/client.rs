@@ -68,16 +68,12 @@ pub fn render(doc: &Value) -> String {
     ));
     if let Some(comps) = doc["components"].as_object() {
         for (name, c) in comps {
-            let state = if c["healthy"] == Value::Bool(true) {
-                "ok"
-            } else {
-                "UNHEALTHY"
-            };
+            let state = s(&c["state"]);
             out.push_str(&format!(
                 "{:<22} {:<7} {:<9} {:<26} {}\n",
                 name,
                 s(&c["kind"]),
-                state,
+                &state,
                 s(&c["last_success"]),
                 s(&c["last_error"])
             ));

@@ -53,8 +53,9 @@ module "nocbox" {
 
   # Injected by ECS when the container starts; the execution role may read exactly these
   secrets = {
-    DD_API_KEY     = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:nocbox/datadog-api-key-AbCdEf"
-    SNMP_COMMUNITY = "arn:aws:ssm:eu-west-1:123456789012:parameter/nocbox/snmp-community"
+    DD_API_KEY = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:nocbox/datadog-api-key-AbCdEf"
+    # Add SNMP_COMMUNITY and SNMPv3 keys here once SNMP polling lands; every ARN listed must
+    # exist, or ECS cannot start the task.
   }
 
   # Devices answer SSH on 22: let nocbox's TCP checks reach it
