@@ -2,29 +2,35 @@
 # bench/syslog.sh [--quick] [--keep] : syslog throughput, CPU, memory and UDP loss of nocbox and
 # rsyslog 8.2302, side by side, in one run, on loopback only, with the same loggen settings.
 #
-#   bench/syslog.sh           full run (about 6 minutes)
-#   bench/syslog.sh --quick   short cases and fewer UDP steps (about 2 minutes)
+#   bench/syslog.sh           full run (about 6 minutes on a quiet machine)
+#   bench/syslog.sh --quick   3-second cases and four UDP steps (about 2 minutes)
 #   bench/syslog.sh --keep    keep the receivers' output files (they are large; deleted by default)
 #
 # Run it from anywhere; it builds target/release/nocbox itself (cargo build --release). Needs
 # rsyslog (Debian package), ss (iproute2), curl, and loggen from syslog-ng-core, which this
 # script unpacks with tests/peers/loggen.sh download when it is missing (needs apt-get update
-# once). Everything binds 127.0.0.1 on free high ports.
+# once). Everything binds 127.0.0.1 on free high ports. See docs/PERFORMANCE.md.
 #
 # The programs run one after the other, never at the same time, each case on a fresh process:
 #   nocbox  : target/release/nocbox run --config <generated yaml>, stdout (JSON lines) to a file
 #   rsyslog : rsyslogd -n -f <generated conf> -i <pidfile>: imudp (rcvbufSize 64m) + imptcp ->
 #             omfile with template "%rawmsg%\n"; no imuxsock; its own workDirectory
+# Cases: UDP at a fixed rate, TCP unlimited with 1 and 4 connections, the Cisco/Junos fixture
+# (bench/fixtures/cisco-junos.txt, loggen -R -l -d) over UDP and TCP, then the highest lossless
+# UDP rate, stepping the offered rate (two loggen processes above 100k/s).
 # Per case it reports: lines written / seconds from the first send to the last line written,
 # CPU seconds per million messages (utime+stime of the receiver PID from /proc/PID/stat over the
 # case, including the drain), idle RSS and peak RSS (VmHWM of the fresh process), loss (loggen's
 # own sent count minus lines written), and for UDP the socket's drop counter (/proc/net/udp) and
-# the machine-wide RcvbufErrors delta (/proc/net/snmp). The generator shares the 2 cores: the
-# "gen CPU" and "box busy" columns show how much of the machine the generator and everything
-# else used.
+# the machine-wide RcvbufErrors delta (/proc/net/snmp). loggen shares the 2 cores: the "loggen
+# CPU", "box busy" and "others" columns show how much of the machine loggen and everything else
+# used. Each case first waits (up to BENCH_QUIET_WAIT=20 s) for the machine to be below
+# BENCH_QUIET_BUSY=20 % busy, and is measured again once if other programs used more than
+# BENCH_OTHERS_MAX=40 % during it. BENCH_NOCBOX_PRELOAD=<library> runs nocbox with LD_PRELOAD
+# (e.g. Debian libjemalloc2's /usr/lib/x86_64-linux-gnu/libjemalloc.so.2) for allocator experiments.
 #
-# Results: target/bench/syslog/ (results.tsv, summary.md, one folder per case with configs,
-# logs, loggen output and nocbox's /metrics); summary.md is also printed at the end.
+# Results: target/bench/syslog/ (or $BENCH_DIR): results.tsv, summary.md, one folder per case
+# with configs, logs, loggen output and nocbox's /metrics; summary.md is also printed at the end.
 set -euo pipefail
 
 ROOT=$(CDPATH='' cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
@@ -56,12 +62,16 @@ UNLIMITED=1000000     # loggen's default -r is 1000 msg/s: "unlimited" is a rate
 ONE_LOGGEN_MAX=100000 # above this nominal rate the step uses two loggen processes
 NOCBOX_RCVBUF=67108864
 RSYSLOG_RCVBUF=64m
-# An extra rsyslog run of the lossless search with the socket buffer nocbox actually gets
-# (nocbox asks with SO_RCVBUF, capped at net.core.rmem_max; rsyslog as root uses SO_RCVBUFFORCE).
+# When nocbox's granted UDP socket buffer differs from rsyslog's (SO_RCVBUF is capped at
+# net.core.rmem_max, SO_RCVBUFFORCE is not), the lossless search runs rsyslog a second time with
+# nocbox's buffer ("samebuf"). Full mode only.
 RSYSLOG_EQUAL_BUF=$((1 - QUICK))
 # Before each measurement wait (up to BENCH_QUIET_WAIT seconds) until the rest of the machine
 # uses less than BENCH_QUIET_BUSY % (of 200 %): other people's builds and tests share the cores.
-QUIET_WAIT=${BENCH_QUIET_WAIT:-60}
+QUIET_WAIT=${BENCH_QUIET_WAIT:-20}
+# Experiments: BENCH_NOCBOX_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2 runs nocbox with
+# another allocator (Debian libjemalloc2), without rebuilding it.
+NOCBOX_PRELOAD=${BENCH_NOCBOX_PRELOAD:-}
 QUIET_BUSY=${BENCH_QUIET_BUSY:-20}
 
 WORK=${BENCH_DIR:-$ROOT/target/bench/syslog}
@@ -115,6 +125,13 @@ trap 'exit 130' INT TERM
 # Small readers of /proc
 cpu_ticks() { # utime+stime of PID
   awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+cpu_split() { # "utime stime" of PID
+  awk '{ sub(/^.*\) /, ""); print $12, $13 }' "/proc/$1/stat" 2>/dev/null || echo 0 0
+}
+queue_depth() { # nocbox's stdout queue depth from /metrics (0 when unreadable)
+  curl -s -m 1 "http://127.0.0.1:$N_API/metrics" 2>/dev/null \
+    | awk '/^nocbox_pipeline_queue_depth/ { d += $NF } END { print d + 0 }'
 }
 status_kb() { # status_kb PID FIELD -> kB
   awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0
@@ -195,9 +212,15 @@ syslog:
   tcp: { listen: "127.0.0.1:$N_TCP" }
 outputs:
   stdout: { enabled: true, queue_size: 200000 }
+# measurements end before the stop: no 10 s drain period at SIGTERM
+shutdown: { drain_period: 0s }
 EOF
   RECV_OUT=$CASE_DIR/nocbox.out
-  "$NOCBOX" run --config "$CASE_DIR/nocbox.yaml" >"$RECV_OUT" 2>"$CASE_DIR/nocbox.log" </dev/null &
+  if [ -n "$NOCBOX_PRELOAD" ]; then
+    LD_PRELOAD=$NOCBOX_PRELOAD "$NOCBOX" run --config "$CASE_DIR/nocbox.yaml" >"$RECV_OUT" 2>"$CASE_DIR/nocbox.log" </dev/null &
+  else
+    "$NOCBOX" run --config "$CASE_DIR/nocbox.yaml" >"$RECV_OUT" 2>"$CASE_DIR/nocbox.log" </dev/null &
+  fi
   RECV_PID=$!
   STARTED[$RECV_PID]=$CASE_DIR/nocbox.yaml
   RECV_UDP=$N_UDP
@@ -231,7 +254,7 @@ EOF
 start_receiver() { # start_receiver PROG VARIANT
   case $1 in
     nocbox) start_nocbox ;;
-    rsyslog) if [ "$2" = buf8m ]; then start_rsyslog 4m; else start_rsyslog "$RSYSLOG_RCVBUF"; fi ;;
+    rsyslog) if [ "$2" = samebuf ]; then start_rsyslog "$SAMEBUF"; else start_rsyslog "$RSYSLOG_RCVBUF"; fi ;;
   esac
   wait_listen udp "$RECV_UDP" "$RECV_PID"
   wait_listen tcp "$RECV_TCP" "$RECV_PID"
@@ -250,10 +273,11 @@ run_one() {
   local port=$RECV_TCP
   [ "$transport" = udp ] && port=$RECV_UDP
   wait_quiet
-  local rss_idle buf=- cpu0 rb0 box0 ctxt0 t0
+  local rss_idle buf=- cpu0 split0 rb0 box0 ctxt0 t0
   rss_idle=$(status_kb "$RECV_PID" VmRSS)
   [ "$transport" = udp ] && buf=$(granted_rcvbuf "$port")
   cpu0=$(cpu_ticks "$RECV_PID")
+  split0=$(cpu_split "$RECV_PID")
   rb0=$(rcvbuf_errors)
   box0=$(box_ticks)
   ctxt0=$(awk '$1 == "ctxt" { print $2 }' /proc/stat)
@@ -266,12 +290,19 @@ run_one() {
     STARTED[$pid]=$LOGGEN
     gens+=("$pid")
   done
-  # while the generators run: sample their CPU (they cannot be read after they exit) and the
-  # receiver's RSS; stop a generator that overruns its time by far
+  # while the generators run: sample their CPU (they cannot be read after they exit), the
+  # receiver's RSS, nocbox's queue depth (once a second) and the UDP socket's drops after the
+  # first second; stop a generator that overruns its time by far
   declare -A gcpu=()
-  local running=1 deadline rss rss_max=0 c
+  local running=1 deadline rss rss_max=0 c tick=0 qmax=0 q drops1=-
   deadline=$(awk -v t="$t0" -v s="$CASE_LEN" 'BEGIN { printf "%.3f", t + s + 30 }')
   while [ "$running" = 1 ]; do
+    tick=$((tick + 1))
+    if [ "$transport" = udp ] && [ "$tick" = 5 ]; then drops1=$(sock_drops "$port"); fi
+    if [ "$prog" = nocbox ] && [ $((tick % 4)) = 0 ]; then
+      q=$(queue_depth)
+      [ "$q" -gt "$qmax" ] && qmax=$q
+    fi
     running=0
     for pid in "${gens[@]}"; do
       if kill -0 "$pid" 2>/dev/null && proc_is "$pid" "$LOGGEN"; then
@@ -311,11 +342,17 @@ run_one() {
     fi
     rss=$(status_kb "$RECV_PID" VmRSS)
     [ "${rss:-0}" -gt "$rss_max" ] && rss_max=$rss
+    tick=$((tick + 1))
+    if [ "$prog" = nocbox ] && [ $((tick % 10)) = 0 ]; then
+      q=$(queue_depth)
+      [ "$q" -gt "$qmax" ] && qmax=$q
+    fi
     sleep 0.1
   done
 
-  local cpu1 rb1 box1 ctxt1 t_end threads hwm drops=- qfull=-
+  local cpu1 split1 rb1 box1 ctxt1 t_end threads hwm drops=- qfull=-
   cpu1=$(cpu_ticks "$RECV_PID")
+  split1=$(cpu_split "$RECV_PID")
   rb1=$(rcvbuf_errors)
   box1=$(box_ticks)
   ctxt1=$(awk '$1 == "ctxt" { print $2 }' /proc/stat)
@@ -326,7 +363,8 @@ run_one() {
   [ "$transport" = udp ] && drops=$(sock_drops "$port")
   if [ "$prog" = nocbox ]; then
     curl -s -m 5 "http://127.0.0.1:$N_API/metrics" >"$CASE_DIR/metrics.txt" 2>/dev/null || true
-    qfull=$(awk '/^nocbox_pipeline_dropped_total/ && /queue_full/ { s += $NF } END { print s + 0 }' "$CASE_DIR/metrics.txt")
+    # queue_full (queue_size) and queue_bytes (queue_bytes) drops
+    qfull=$(awk '/^nocbox_pipeline_dropped_total/ && /reason="queue_/ { s += $NF } END { print s + 0 }' "$CASE_DIR/metrics.txt")
   fi
   stop_proc "$RECV_PID"
 
@@ -348,12 +386,14 @@ run_one() {
   # 1 prog 2 variant 3 case 4 transport 5 sent 6 offered 7 written 8 loss 9 secs 10 msg/s
   # 11 cpu_s 12 cpu_s_per_M 13 rss_idle_kB 14 rss_peak_kB 15 sock_drops 16 rcvbuf_errors_delta
   # 17 rcvbuf_granted 18 loggen_cpu_pct 19 box_busy_pct 20 others_pct 21 nocbox_queue_full
-  # 22 threads_at_end 23 ctxt_switches_per_msg (machine-wide)
+  # 22 threads_at_end 23 ctxt_switches_per_msg (machine-wide) 24 user_s 25 sys_s
+  # 26 nocbox_max_queue_depth (sampled) 27 sock_drops_after_1s
   awk -v OFS='\t' -v prog="$prog" -v var="${variant:--}" -v name="$name" -v tr="$transport" \
       -v sent="$sent" -v off="$offered" -v w="$written" -v t0="$t0" -v tl="$t_last" -v te="$t_end" \
       -v c0="$cpu0" -v c1="$cpu1" -v hz="$HZ" -v ri="$rss_idle" -v rp="$rss_max" -v dr="$drops" \
       -v rb0="$rb0" -v rb1="$rb1" -v buf="${buf:--}" -v gt="$gen_ticks" -v gs="$gen_secs" \
-      -v b0="$box0" -v b1="$box1" -v qf="$qfull" -v th="$threads" -v x0="$ctxt0" -v x1="$ctxt1" 'BEGIN {
+      -v b0="$box0" -v b1="$box1" -v qf="$qfull" -v th="$threads" -v x0="$ctxt0" -v x1="$ctxt1" \
+      -v s0="$split0" -v s1="$split1" -v qm="$qmax" -v d1="$drops1" 'BEGIN {
         secs = tl - t0; if (secs <= 0) secs = 0.001
         win = te - t0; if (win <= 0) win = 0.001
         cpu = (c1 - c0) / hz
@@ -362,14 +402,32 @@ run_one() {
         others = (y[1] - x[1] - (c1 - c0) - gt) * 100 / hz / win; if (others < 0) others = 0
         loss = (sent == "NA") ? "NA" : sent - w
         rbd = (tr == "udp") ? rb1 - rb0 : "-"
-        printf "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%.2f\t%.0f\t%.2f\t%.2f\t%d\t%d\t%s\t%s\t%s\t%.0f\t%.0f\t%.0f\t%s\t%s\t%.2f\n",
+        split(s0, u, " "); split(s1, v, " ")
+        printf "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%.2f\t%.0f\t%.2f\t%.2f\t%d\t%d\t%s\t%s\t%s\t%.0f\t%.0f\t%.0f\t%s\t%s\t%.2f\t%.2f\t%.2f\t%s\t%s\n",
           prog, var, name, tr, sent, off, w, loss, secs, w / secs, cpu,
           (w > 0 ? cpu * 1e6 / w : 0), ri, rp, dr, rbd, buf, (gs > 0 ? 100 * gt / hz / gs : 0),
-          busy, others, qf, th, (w > 0 ? (x1 - x0) / w : 0)
+          busy, others, qf, th, (w > 0 ? (x1 - x0) / w : 0), (v[1] - u[1]) / hz, (v[2] - u[2]) / hz,
+          (prog == "nocbox" ? qm : "-"), d1
       }' >>"$WORK/results.tsv"
   tail -1 "$WORK/results.tsv" | awk -F'\t' '{
       printf "  %-8s %-6s %-14s sent %-9s written %-9s loss %-7s %8s msg/s  %5s CPU-s/M  RSS %5.1f MB  drops %s/%s\n",
         $1, $2, $3, $5, $7, $8, $10, $12, $14 / 1024, $15, $16 }'
+}
+
+# measure ARGS... : run_one, and repeat it once when other programs used more than
+# BENCH_OTHERS_MAX % of the machine during it; the spoiled rows go to spoiled.tsv
+OTHERS_MAX=${BENCH_OTHERS_MAX:-40}
+measure() {
+  local attempt others
+  for attempt in 1 2; do
+    run_one "$@"
+    others=$(tail -1 "$WORK/results.tsv" | cut -f20)
+    [ "$others" -le "$OTHERS_MAX" ] && return 0
+    [ "$attempt" = 2 ] && { note "$3/$1: other load ${others}% twice; keeping the second try"; return 0; }
+    note "$3/$1: other programs used ${others}% of the machine; measuring again"
+    tail -1 "$WORK/results.tsv" >>"$WORK/spoiled.tsv"
+    sed -i '$d' "$WORK/results.tsv"
+  done
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -405,8 +463,9 @@ fi
 {
   echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "host: $(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), kernel $(uname -r), $(awk '/^MemTotal/ { printf "%.1f GB", $2 / 1048576 }' /proc/meminfo) RAM"
-  echo "nocbox: $("$NOCBOX" version 2>/dev/null | head -1), git $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '(no commit)')"
+  echo "nocbox: $("$NOCBOX" version 2>/dev/null | head -1), git $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '(no commit)') with $(cd "$ROOT" && git status --porcelain -- src Cargo.toml Cargo.lock 2>/dev/null | wc -l) uncommitted file(s) in src/ and Cargo.* (source digest $(cd "$ROOT" && find src Cargo.toml Cargo.lock -type f -print0 | sort -z | xargs -0 sha1sum | sha1sum | cut -c1-10))"
   echo "rsyslog: $(rsyslogd -v 2>/dev/null | head -1 | awk '{ print $2 }'); loggen: $(find "$LOGGEN_DIR" -maxdepth 1 -name 'syslog-ng-core_*.deb' -printf '%f\n' | head -1 | sed 's/\.deb$//')"
+  [ -z "$NOCBOX_PRELOAD" ] || echo "nocbox runs with LD_PRELOAD=$NOCBOX_PRELOAD"
   echo "net.core.rmem_max: $(cat /proc/sys/net/core/rmem_max); machine busy before the run: ${PRE_BUSY}% of 200%"
   echo "mode: $([ "$QUICK" = 1 ] && echo quick || echo full); case length ${CASE_SECS}s; lossless steps ${STEP_SECS}s at nominal rates $STEP_RATES"
   echo "each case waits up to ${QUIET_WAIT}s until the machine is below ${QUIET_BUSY}% busy"
@@ -428,21 +487,29 @@ for spec in "${CASES[@]}"; do
   IFS='|' read -r cname ctr cgen cargs <<<"$spec"
   read -ra argv <<<"$cargs"
   for prog in nocbox rsyslog; do
-    run_one "$prog" "" "$cname" "$ctr" "$cgen" "${argv[@]}" -I "$CASE_SECS"
+    measure "$prog" "" "$cname" "$ctr" "$cgen" "${argv[@]}" -I "$CASE_SECS"
   done
 done
 
 echo "== highest lossless UDP rate (${STEP_SECS}s per step; stops after two lossy steps)"
 CASE_LEN=$STEP_SECS
-VARIANTS=("nocbox:" "rsyslog:")
-[ "$RSYSLOG_EQUAL_BUF" = 1 ] && VARIANTS+=("rsyslog:buf8m")
-for pv in "${VARIANTS[@]}"; do
+granted_of() { # granted_of PROG VARIANT : the UDP buffer granted in its step runs
+  awk -F'\t' -v p="$1" -v v="$2" '$1 == p && $2 == v && $3 ~ /^step-/ { b = $17 } END { print b + 0 }' "$WORK/results.tsv"
+}
+for pv in "nocbox:" "rsyslog:" "rsyslog:samebuf"; do
   prog=${pv%%:*}
   variant=${pv#*:}
+  if [ "$variant" = samebuf ]; then
+    nb=$(granted_of nocbox -)
+    if [ "$RSYSLOG_EQUAL_BUF" != 1 ] || [ "$nb" -le 0 ] || [ "$nb" = "$(granted_of rsyslog -)" ]; then
+      continue
+    fi
+    SAMEBUF=$((nb / 2)) # the kernel doubles what is asked
+  fi
   lossy=0
   for rate in $STEP_RATES; do
     if [ "$rate" -gt "$ONE_LOGGEN_MAX" ]; then ngen=2; per=$((rate / 2)); else ngen=1; per=$rate; fi
-    run_one "$prog" "$variant" "step-$rate" udp "$ngen" -i -D -s 200 -r "$per" -I "$STEP_SECS"
+    measure "$prog" "$variant" "step-$rate" udp "$ngen" -i -D -s 200 -r "$per" -I "$STEP_SECS"
     if tail -1 "$WORK/results.tsv" | awk -F'\t' '{ exit !($8 == "0" && ($15 == "0" || $15 == "NA")) }'; then
       lossy=0
     else
@@ -473,7 +540,7 @@ done
       s = loss[k, p]
       if (sent[k, p] + 0 > 0) s = sprintf("%s (%.2f %%)", s, 100 * loss[k, p] / sent[k, p])
       if (dr[k, p] != "-") s = s sprintf(", sock drops %s, RcvbufErrors Δ %s", dr[k, p], rb[k, p])
-      if (p == "nocbox" && qf[k, p] + 0 > 0) s = s sprintf(", queue-full drops %s", qf[k, p])
+      if (p == "nocbox" && qf[k, p] + 0 > 0) s = s sprintf(", of which queue drops %s", qf[k, p])
       return s
     }
     function ratio(a, b) { return (b + 0 > 0) ? sprintf("%.2f", a / b) : "-" }
@@ -524,14 +591,21 @@ done
   echo
   echo "## Every run"
   echo
-  echo "| program | variant | case | sent | written | loss | s | msg/s | CPU s | CPU-s/M | RSS idle kB | RSS peak kB | sock drops | RcvbufErrors Δ | rcvbuf | loggen CPU % | box busy % of 200 | others % | nocbox queue-full drops | threads | ctxt switches/msg |"
-  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
-  awk -F'\t' -v OFS=' | ' '{ print "| " $1, $2, $3, $5, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23 " |" }' "$WORK/results.tsv"
+  echo "| program | variant | case | sent | written | loss | s | msg/s | CPU s (user+sys) | CPU-s/M | RSS idle kB | RSS peak kB | sock drops (after 1st s) | RcvbufErrors Δ | rcvbuf | loggen CPU % | box busy % of 200 | others % | nocbox queue drops | nocbox max queue | threads | ctxt switches/msg |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+  awk -F'\t' -v OFS=' | ' '{ print "| " $1, $2, $3, $5, $7, $8, $9, $10, $11 " (" $24 "+" $25 ")", $12, $13, $14, $15 ($27 != "-" ? " (" $27 ")" : ""), $16, $17, $18, $19, $20, $21, $26, $22, $23 " |" }' "$WORK/results.tsv"
   echo
   echo "loggen CPU % is over loggen's own run time (sampled every 0.25 s, so slightly low); box busy"
   echo "is the whole machine from the first send to the end of the drain; others % is what neither"
   echo "the receiver nor loggen used (other people's builds and tests: large values spoil the row);"
-  echo "threads = the receiver's threads at the end; ctxt switches/msg is machine-wide."
+  echo "threads = the receiver's threads at the end; ctxt switches/msg is machine-wide; sock drops"
+  echo "(after 1st s) = the socket's drops about one second after the first send (start-up burst);"
+  echo "nocbox max queue = the stdout queue depth sampled once a second from /metrics; nocbox queue"
+  echo "drops = events its stdout queue refused (queue_size or queue_bytes reached)."
+  if [ -s "$WORK/spoiled.tsv" ]; then
+    echo
+    echo "$(wc -l <"$WORK/spoiled.tsv") measurement(s) were repeated because other programs used more than ${OTHERS_MAX}% of the machine (spoiled.tsv)."
+  fi
 } >"$WORK/summary.md"
 echo
 cat "$WORK/summary.md"
