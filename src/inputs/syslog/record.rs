@@ -43,10 +43,15 @@ pub fn build(
         .and_then(|d| d.name.clone())
         .or_else(|| parsed.hostname.clone().filter(|h| usable_host(h)))
         .unwrap_or_else(|| rx.peer.to_string());
-    let mut rec = LogRecord::new(parsed.message.clone(), hostname, rx.at);
-    rec.ddsource = parsed.ddsource().to_string();
-    rec.service = parsed.service();
-    rec.status = parsed.severity.map_or(Status::Info, Status::from_severity);
+    let ddsource = parsed.ddsource().to_string();
+    let service = parsed.service();
+    let status = parsed.severity.map_or(Status::Info, Status::from_severity);
+    let error = parsed.error;
+    let (message, attributes) = parsed.into_message_and_attributes();
+    let mut rec = LogRecord::new(message, hostname, rx.at);
+    rec.ddsource = ddsource;
+    rec.service = service;
+    rec.status = status;
     rec.client_ip = Some(rx.peer);
     rec.tags = tags.to_vec();
     if let Some(d) = device {
@@ -54,7 +59,7 @@ pub fn build(
     }
     rec.tags.push(format!("device_namespace:{namespace}"));
     rec.tags.push(format!("snmp_device:{}", rx.peer));
-    rec.attributes = parsed.attributes();
+    rec.attributes = attributes;
     if rx.truncated {
         let sys = rec
             .attributes
@@ -65,7 +70,7 @@ pub fn build(
             m.insert("original_size".into(), json!(rx.original_len));
         }
     }
-    (rec, parsed.error)
+    (rec, error)
 }
 
 #[cfg(test)]

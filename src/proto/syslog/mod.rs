@@ -235,6 +235,22 @@ impl Parsed {
 
     /// `{"syslog": {…header…}, <vendor objects>}`; absent fields are omitted.
     pub fn attributes(&self) -> Map<String, Value> {
+        let mut out = self.syslog_attributes();
+        for (k, v) in &self.vendor {
+            out.insert(k.clone(), v.clone());
+        }
+        out
+    }
+
+    /// `attributes()` without copying: the vendor attributes are moved out, and the message is
+    /// returned beside them (the per-message path of the syslog input).
+    pub fn into_message_and_attributes(mut self) -> (String, Map<String, Value>) {
+        let mut out = self.syslog_attributes();
+        out.append(&mut self.vendor);
+        (std::mem::take(&mut self.message), out)
+    }
+
+    fn syslog_attributes(&self) -> Map<String, Value> {
         let mut syslog = Map::new();
         let strings = [
             ("hostname", &self.hostname),
@@ -280,9 +296,6 @@ impl Parsed {
         }
         let mut out = Map::new();
         out.insert("syslog".into(), syslog.into());
-        for (k, v) in &self.vendor {
-            out.insert(k.clone(), v.clone());
-        }
         out
     }
 }
