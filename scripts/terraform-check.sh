@@ -51,33 +51,8 @@ log() { printf '== %s\n' "$*"; }
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
-ensure_python_venv() {
-  [ -x "$PYTHON" ] || { echo "terraform-check: $PYTHON not found (install python3)" >&2; exit 1; }
-  if ! "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null; then
-    log "installing python3-venv (Debian)"
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
-  fi
-}
-
-# ensure_pkg VENV DIST VERSION: create VENV if needed; pip install DIST==VERSION unless present.
-ensure_pkg() {
-  local venv=$1 dist=$2 version=$3 have=""
-  if [ ! -x "$venv/bin/python" ]; then
-    ensure_python_venv
-    rm -rf "$venv"
-    "$PYTHON" -m venv "$venv"
-  fi
-  have=$("$venv/bin/python" -c 'import importlib.metadata as m, sys
-try:
-    print(m.version(sys.argv[1]))
-except m.PackageNotFoundError:
-    pass' "$dist")
-  if [ "$have" != "$version" ]; then
-    log "pip install $dist==$version into ${venv#"$PWD"/}"
-    "$venv/bin/pip" install --quiet "$dist==$version"
-  fi
-}
+# shellcheck source=scripts/venv.sh
+. "$(dirname -- "${BASH_SOURCE[0]}")/venv.sh"
 
 t0=$(now)
 ensure_pkg "$CHECKOV_VENV" checkov "$CHECKOV_VERSION"
