@@ -2,7 +2,7 @@
 # bench/syslog.sh [--quick] [--keep] : syslog throughput, CPU, memory and UDP loss of nocbox and
 # rsyslog 8.2302, side by side, in one run, on loopback only, with the same loggen settings.
 #
-#   bench/syslog.sh           full run (about 6 minutes on a quiet machine)
+#   bench/syslog.sh           full run (about 5 minutes on a quiet machine)
 #   bench/syslog.sh --quick   3-second cases and four UDP steps (about 2 minutes)
 #   bench/syslog.sh --keep    keep the receivers' output files (they are large; deleted by default)
 #
@@ -566,14 +566,17 @@ done
   echo
   echo "## Highest lossless UDP rate (${STEP_SECS}s per step, 200-byte loggen lines, two loggen processes above ${ONE_LOGGEN_MAX} nominal)"
   echo
-  echo "| program | socket buffer granted | steps: offered msg/s → loss (sock drops) | highest lossless offered rate |"
+  echo "| program | socket buffer granted | steps: offered msg/s → loss (socket drops, nocbox queue drops) | highest lossless offered rate |"
   echo "|---|---|---|---|"
   awk -F'\t' '
     $3 ~ /^step-/ {
       k = $1 ($2 == "-" ? "" : " (" $2 ")"); if (!(k in seen)) { seen[k] = 1; order[++n] = k; best[k] = "none" }
       buf[k] = $17
       ok = ($8 == "0" && ($15 == "0" || $15 == "NA"))
-      steps[k] = steps[k] sprintf("%s%s → %s%s", (steps[k] == "" ? "" : "; "), $6, $8, ($15 != "0" ? " (" $15 ")" : ""))
+      why = ""
+      if ($15 != "0") why = "sock " $15
+      if ($21 ~ /^[0-9]+$/ && $21 > 0) why = why (why == "" ? "" : ", ") "queue " $21
+      steps[k] = steps[k] sprintf("%s%s → %s%s", (steps[k] == "" ? "" : "; "), $6, $8, (why != "" ? " (" why ")" : ""))
       if (ok && $6 + 0 > bestv[k] + 0) { bestv[k] = $6; best[k] = $6 " msg/s" }
       last[k] = ok; lastv[k] = $6
     }
