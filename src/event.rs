@@ -292,6 +292,32 @@ impl Event {
     }
 }
 
+/// Events for unit tests anywhere in the crate.
+#[cfg(test)]
+pub(crate) mod samples {
+    use std::sync::Arc;
+
+    use super::*;
+
+    /// A log event from `sw1`, stamped now.
+    pub fn log(msg: &str) -> Arc<Event> {
+        Arc::new(Event::Log(LogRecord::new(msg, "sw1", Utc::now())))
+    }
+
+    /// A gauge metric with no tags.
+    pub fn metric() -> Arc<Event> {
+        Arc::new(Event::Metric(MetricRecord {
+            metric: "m".into(),
+            kind: MetricType::Gauge,
+            timestamp: 0,
+            value: 1.0,
+            tags: vec![],
+            host: None,
+            interval: None,
+        }))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

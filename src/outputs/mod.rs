@@ -48,23 +48,13 @@ pub fn is_log(ev: &Event) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
 
     use super::*;
-    use crate::event::{LogRecord, MetricRecord, MetricType};
 
     #[test]
     fn abandon_queue_closes_and_counts_what_it_is_told() {
-        let log = || Arc::new(Event::Log(LogRecord::new("m", "h", chrono::Utc::now())));
-        let metric = Arc::new(Event::Metric(MetricRecord {
-            metric: "m".into(),
-            kind: MetricType::Gauge,
-            timestamp: 0,
-            value: 1.0,
-            tags: vec![],
-            host: None,
-            interval: None,
-        }));
+        let log = || crate::event::samples::log("m");
+        let metric = crate::event::samples::metric();
         let (tx, mut rx) = tokio::sync::mpsc::channel(10);
         for ev in [log(), metric.clone(), log()] {
             tx.try_send(ev).unwrap();

@@ -201,31 +201,15 @@ async fn run_with<W: AsyncWrite + Unpin>(mut out: Out<W>, mut rx: EventRx, ctx: 
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
     use std::time::Duration;
 
     use tokio::io::AsyncReadExt;
     use tokio_util::sync::CancellationToken;
 
     use super::*;
-    use crate::event::{LogRecord, MetricRecord, MetricType};
     use crate::telemetry::Telemetry;
 
-    fn log(msg: &str) -> Arc<Event> {
-        Arc::new(Event::Log(LogRecord::new(msg, "sw1", chrono::Utc::now())))
-    }
-
-    fn metric() -> Arc<Event> {
-        Arc::new(Event::Metric(MetricRecord {
-            metric: "m".into(),
-            kind: MetricType::Gauge,
-            timestamp: 0,
-            value: 1.0,
-            tags: vec![],
-            host: None,
-            interval: None,
-        }))
-    }
+    use crate::event::samples::{log, metric};
 
     fn ctx(t: &Telemetry, stop: CancellationToken) -> OutputContext {
         OutputContext {

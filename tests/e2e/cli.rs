@@ -11,6 +11,16 @@ fn version_prints_the_version() {
     assert_eq!(out.trim(), format!("nocbox {}", env!("CARGO_PKG_VERSION")));
 }
 
+/// `nocbox validate --config FILE`.
+fn validate(f: &std::path::Path) -> std::process::Output {
+    Command::new(BIN)
+        .arg("validate")
+        .arg("--config")
+        .arg(f)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn validate_reports_every_error_with_position_and_exits_1() {
     let dir = scratch("validate");
@@ -20,12 +30,7 @@ fn validate_reports_every_error_with_position_and_exits_1() {
         "syslog:\n  udp: { listen: 127.0.0.1:5514, recieve_buffer: 5 }\noutputs:\n  datadog:\n    api_key: \"${NOCBOX_TEST_UNSET_KEY}\"\n",
     )
     .unwrap();
-    let out = Command::new(BIN)
-        .arg("validate")
-        .arg("--config")
-        .arg(&f)
-        .output()
-        .unwrap();
+    let out = validate(&f);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -36,12 +41,7 @@ fn validate_reports_every_error_with_position_and_exits_1() {
         "{err}"
     );
     std::fs::write(&f, "syslog:\n  udp: { listen: 127.0.0.1:5514, recieve_buffer: 5 }\n  tcp: { listen: nowhere }\n").unwrap();
-    let out = Command::new(BIN)
-        .arg("validate")
-        .arg("--config")
-        .arg(&f)
-        .output()
-        .unwrap();
+    let out = validate(&f);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1));
     assert!(
@@ -65,12 +65,7 @@ fn validate_reports_every_error_with_position_and_exits_1() {
         ),
     )
     .unwrap();
-    let out = Command::new(BIN)
-        .arg("validate")
-        .arg("--config")
-        .arg(&f)
-        .output()
-        .unwrap();
+    let out = validate(&f);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(

@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::*;
 use crate::config::{DatadogLogsConfig, Secret};
-use crate::event::{Event, LogRecord, MetricRecord, MetricType};
+use crate::event::Event;
 use crate::telemetry::Telemetry;
 
 fn dd(endpoint: Option<&str>, site: &str, transport: LogsTransport) -> DatadogConfig {
@@ -197,21 +197,7 @@ fn ctx(t: &Telemetry, stop: CancellationToken) -> OutputContext {
     }
 }
 
-fn log(msg: &str) -> Arc<Event> {
-    Arc::new(Event::Log(LogRecord::new(msg, "sw1", chrono::Utc::now())))
-}
-
-fn metric() -> Arc<Event> {
-    Arc::new(Event::Metric(MetricRecord {
-        metric: "m".into(),
-        kind: MetricType::Gauge,
-        timestamp: 0,
-        value: 1.0,
-        tags: vec![],
-        host: None,
-        interval: None,
-    }))
-}
+use crate::event::samples::{log, metric};
 
 /// One request as the responder saw it: head (request line + headers) and the gunzipped body.
 #[derive(Debug)]
