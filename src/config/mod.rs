@@ -10,6 +10,7 @@ mod env;
 mod lists;
 mod locate;
 mod model;
+mod reach;
 mod secret;
 mod validate;
 
@@ -18,6 +19,7 @@ use std::path::Path;
 
 pub use env::interpolate;
 pub use model::*;
+pub use reach::*;
 pub use secret::Secret;
 pub use validate::split_host_port;
 

@@ -38,12 +38,12 @@ pub struct Config {
     pub shutdown: ShutdownConfig,
     /// SNMP trap receiver (not in this version).
     pub traps: Option<serde_yaml::Value>,
-    /// NTP service (not in this version).
-    pub ntp: Option<serde_yaml::Value>,
-    /// ICMP ping (not in this version).
-    pub ping: Option<serde_yaml::Value>,
-    /// TCP port checks (not in this version).
-    pub tcp_checks: Option<serde_yaml::Value>,
+    /// NTP service for devices.
+    pub ntp: Option<super::reach::NtpConfig>,
+    /// ICMP ping of devices.
+    pub ping: Option<super::reach::PingConfig>,
+    /// TCP port checks.
+    pub tcp_checks: Option<Vec<super::reach::TcpCheckConfig>>,
 }
 
 /// `api:`

@@ -1,4 +1,5 @@
 use super::*;
+use std::time::Duration;
 
 fn env(name: &str) -> Option<String> {
     match name {
@@ -93,9 +94,82 @@ fn yaml_syntax_error_has_a_position() {
 
 #[test]
 fn unbuilt_sections_are_refused_not_ignored() {
-    let errs = parse("c.yaml", "ntp:\n  listen: 0.0.0.0:5123\n", env).unwrap_err();
+    let errs = parse("c.yaml", "traps:\n  listen: 0.0.0.0:5162\n", env).unwrap_err();
     assert!(errs[0].message.contains("not available in this version"));
     assert_eq!(errs[0].line, Some(2));
+}
+
+#[test]
+fn time_and_reachability_sections_parse_with_datadog_spellings() {
+    let text = "\
+ntp:
+  upstreams: 169.254.169.123:123, [fd00:ec2::123]:123
+  key_file: /dev/null
+ping:
+  targets: [10.0.0.1, { host: sw2.example, count: 5, timeout: 2 }]
+tcp_checks:
+  - { name: ssh, host: sw1.example, port: 22, timeout: 3, min_collection_interval: 30 }
+";
+    let c = parse("c.yaml", text, env).unwrap();
+    let n = c.ntp.unwrap();
+    assert_eq!(n.listen.port(), 5123);
+    assert_eq!(n.mode, NtpMode::Server);
+    assert_eq!(n.upstreams.len(), 2);
+    assert_eq!(
+        upstream_host_port(&n.upstreams[1]),
+        Some(("fd00:ec2::123".into(), 123))
+    );
+    assert_eq!(
+        upstream_host_port("fd00:ec2::123"),
+        Some(("fd00:ec2::123".into(), 123))
+    );
+    assert_eq!(
+        upstream_host_port("time.example"),
+        Some(("time.example".into(), 123))
+    );
+    let p = c.ping.unwrap();
+    assert_eq!(p.targets[0].host, "10.0.0.1");
+    assert_eq!(p.targets[1].count, Some(5));
+    assert_eq!(p.targets[1].timeout, Some(Duration::from_secs(2)));
+    let t = &c.tcp_checks.unwrap()[0];
+    assert_eq!(t.timeout, Duration::from_secs(3));
+    assert_eq!(t.interval, Duration::from_secs(30));
+    assert!(t.multiple_ips && !t.ipv4_only);
+}
+
+#[test]
+fn time_and_reachability_mistakes_are_reported_together() {
+    let text = "\
+ntp:
+  mode: relay
+  key_file: /dev/null
+  poll_interval: 10s
+  unsynchronised_after: 5s
+ping:
+  count: 20
+  interval: 1s
+  targets: [{ host: a, colour: red }]
+tcp_checks:
+  - { name: x, host: h, port: 1, ipv4_only: true, ipv6_only: true }
+  - { name: x, host: h, port: 2 }
+";
+    let errs = parse("c.yaml", text, env).unwrap_err();
+    let all: Vec<String> = errs
+        .iter()
+        .map(|e| format!("{}: {}", e.path, e.message))
+        .collect();
+    let has = |path: &str, words: &str| {
+        assert!(
+            all.iter().any(|e| e.starts_with(path) && e.contains(words)),
+            "no `{path}` error with `{words}` in {all:#?}"
+        )
+    };
+    has("ping.targets", "colour");
+    has("ntp.upstreams", "at least one upstream");
+    has("ntp.key_file", "mode: server");
+    has("ntp.unsynchronised_after", "at least poll_interval");
+    has("tcp_checks[0].ipv6_only", "nothing to check");
+    has("tcp_checks[1].name", "names two checks");
 }
 
 #[test]

@@ -35,12 +35,7 @@ fn file_readable(path: &Path) -> Option<String> {
 
 pub fn check(c: &Config) -> Vec<(Vec<Seg>, String)> {
     let mut out = Vec::new();
-    for (name, present, issue) in [
-        ("traps", c.traps.is_some(), 4),
-        ("ntp", c.ntp.is_some(), 5),
-        ("ping", c.ping.is_some(), 5),
-        ("tcp_checks", c.tcp_checks.is_some(), 5),
-    ] {
+    for (name, present, issue) in [("traps", c.traps.is_some(), 4)] {
         if present {
             out.push((
                 p(&[name]),
@@ -50,6 +45,23 @@ pub fn check(c: &Config) -> Vec<(Vec<Seg>, String)> {
     }
     if let Some(s) = &c.syslog {
         check_syslog(s, c.api.as_ref(), &mut out);
+    }
+    if let Some(n) = &c.ntp {
+        super::reach::check_ntp(n, &mut out);
+        let syslog_udp = c.syslog.as_ref().and_then(|s| s.udp.as_ref());
+        if syslog_udp.is_some_and(|u| u.listen == n.listen && n.listen.port() != 0) {
+            out.push((
+                p(&["ntp", "listen"]),
+                format!("{} is also syslog.udp.listen", n.listen),
+            ));
+        }
+    }
+    if let Some(pc) = &c.ping {
+        let has_devices = c.snmp.as_ref().is_some_and(|s| !s.devices.is_empty());
+        super::reach::check_ping(pc, has_devices, &mut out);
+    }
+    if let Some(t) = &c.tcp_checks {
+        super::reach::check_tcp_checks(t, &mut out);
     }
     let sd = c.shutdown;
     if sd.drain_period + sd.flush_timeout > std::time::Duration::from_secs(120) {
