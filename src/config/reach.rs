@@ -20,7 +20,7 @@ pub fn secs_or_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::
         Text(String),
     }
     match Raw::deserialize(d)? {
-        Raw::Secs(s) if s.is_finite() && s >= 0.0 && s < 1e9 => Ok(Duration::from_secs_f64(s)),
+        Raw::Secs(s) if (0.0..1e9).contains(&s) => Ok(Duration::from_secs_f64(s)),
         Raw::Secs(s) => Err(serde::de::Error::custom(format!(
             "`{s}` is not a usable number of seconds"
         ))),
