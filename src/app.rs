@@ -151,6 +151,10 @@ pub async fn run_until(
         Some(s) => Some(bind_syslog(s).await?),
         None => None,
     };
+    let ntp_sockets = match &cfg.ntp {
+        Some(n) => Some(bind_ntp(n).await?),
+        None => None,
+    };
 
     let hard_stop = CancellationToken::new();
     let ctx = OutputContext {
@@ -177,6 +181,12 @@ pub async fn run_until(
         )?;
         inputs.spawn_group("syslog", &telemetry, &shutdown, |set| {
             input.spawn(sockets, set, shutdown.clone())
+        });
+    }
+    if let (Some(sockets), Some(ncfg)) = (ntp_sockets, &cfg.ntp) {
+        let ntp = crate::inputs::ntp::NtpService::new(ncfg.clone(), telemetry.clone());
+        inputs.spawn_group("ntp", &telemetry, &shutdown, |set| {
+            ntp.spawn(sockets, set, shutdown.clone())
         });
     }
     // From here only the input tasks hold the pipeline: when they end, every queue closes.
@@ -348,9 +358,10 @@ async fn join_all(set: &mut JoinSet<()>) {
 async fn bind_syslog(s: &SyslogConfig) -> anyhow::Result<SyslogSockets> {
     let udp = match &s.udp {
         Some(u) => {
-            let sock = crate::inputs::syslog::udp::bind(u.listen, u.receive_buffer).with_context(
-                || format!("cannot listen on UDP {} (syslog.udp.listen)", u.listen),
-            )?;
+            let sock = crate::inputs::syslog::udp::bind(u.listen, u.receive_buffer, "syslog")
+                .with_context(|| {
+                    format!("cannot listen on UDP {} (syslog.udp.listen)", u.listen)
+                })?;
             info!(input = "syslog_udp", address = %sock.local_addr()?, "listening");
             Some(sock)
         }
@@ -376,6 +387,17 @@ async fn bind_syslog(s: &SyslogConfig) -> anyhow::Result<SyslogSockets> {
         tcp,
         health_check,
     })
+}
+
+async fn bind_ntp(n: &crate::config::NtpConfig) -> anyhow::Result<crate::inputs::ntp::NtpSockets> {
+    let udp = crate::inputs::syslog::udp::bind(n.listen, n.receive_buffer, "NTP")
+        .with_context(|| format!("cannot listen on UDP {} (ntp.listen)", n.listen))?;
+    info!(input = "ntp", address = %udp.local_addr()?, "listening");
+    let health_check = match &n.health_check {
+        Some(h) => Some(bind_tcp(h.listen, "ntp_health_check", "ntp.health_check.listen").await?),
+        None => None,
+    };
+    Ok(crate::inputs::ntp::NtpSockets { udp, health_check })
 }
 
 async fn bind_tcp(addr: SocketAddr, input: &str, key: &str) -> anyhow::Result<TcpListener> {

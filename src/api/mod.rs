@@ -95,7 +95,7 @@ async fn healthz_component(State(state): State<ApiState>, Path(name): Path<Strin
     match state.telemetry.find_component(&name) {
         Some(c) => {
             let draining = state.telemetry.is_draining();
-            let healthy = c.is_healthy() && !draining;
+            let healthy = c.is_serving() && !draining;
             let code = if healthy {
                 StatusCode::OK
             } else {

@@ -74,6 +74,11 @@ pub struct NtpConfig {
     /// 3, stratum 16) and `/healthz/ntp` fails. Default 300s.
     #[serde(default = "default_unsync_after", with = "humantime_serde")]
     pub unsynchronised_after: Duration,
+    /// A sample whose offset (upstream clock minus the local clock) is larger than this is not
+    /// used: nocbox serves the local clock, so a clock this far off must not be advertised as
+    /// synchronised. Default 1s.
+    #[serde(default = "default_max_offset", with = "humantime_serde")]
+    pub max_offset: Duration,
     /// Only these source networks get answers; others are ignored and counted. Default: everyone.
     #[serde(default, deserialize_with = "opt_list")]
     pub allowed_sources: Option<Vec<Network>>,
@@ -142,6 +147,9 @@ fn default_ntp_upstream_timeout() -> Duration {
 }
 fn default_unsync_after() -> Duration {
     Duration::from_secs(300)
+}
+fn default_max_offset() -> Duration {
+    Duration::from_secs(1)
 }
 fn default_relay_rate() -> u32 {
     500

@@ -27,7 +27,7 @@ pub async fn run(
     let mut tick = tokio::time::interval(Duration::from_millis(500));
     let mut bind_failures = FailureLog::new(Duration::from_secs(60));
     loop {
-        let healthy = component.is_healthy() && !telemetry.is_draining();
+        let healthy = component.is_serving() && !telemetry.is_draining();
         match (&listener, healthy) {
             (None, true) => match TcpListener::bind(addr).await {
                 Ok(l) => {

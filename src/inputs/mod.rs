@@ -6,6 +6,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 pub mod health_check;
+pub mod ntp;
 pub mod syslog;
 
 /// What the config says about a device address: its name and tags.

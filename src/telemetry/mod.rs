@@ -53,6 +53,9 @@ impl Gauge {
 #[derive(Debug, Default)]
 struct ComponentInner {
     healthy: AtomicBool,
+    /// Running but not fit to serve (NTP without a synchronised upstream): `/healthz/<name>`
+    /// and its TCP health-check listener fail, the overall `/healthz` does not.
+    out_of_service: AtomicBool,
     /// Milliseconds since the epoch of the last success (0 = never): an atomic, because inputs
     /// record a success per message.
     last_success_ms: AtomicI64,
@@ -77,6 +80,14 @@ impl Component {
     }
     pub fn is_healthy(&self) -> bool {
         self.0.healthy.load(Ordering::Relaxed)
+    }
+    /// Marks a running component fit (or unfit) to serve; see `out_of_service`.
+    pub fn set_in_service(&self, in_service: bool) {
+        self.0.out_of_service.store(!in_service, Ordering::Relaxed);
+    }
+    /// Healthy and in service: what the component's own health check reports.
+    pub fn is_serving(&self) -> bool {
+        self.is_healthy() && !self.0.out_of_service.load(Ordering::Relaxed)
     }
     /// Records a success now.
     pub fn success(&self) {
@@ -261,9 +272,10 @@ impl Telemetry {
                 name.clone(),
                 json!({
                     "kind": st.kind,
-                    "state": state_word(c.is_healthy(), &st, c.last_success()),
+                    "state": state_word(c.is_serving(), &st, c.last_success()),
                     "totals": self.component_totals(name, &st.kind),
                     "healthy": c.is_healthy(),
+                    "in_service": c.is_serving(),
                     "detail": st.detail,
                     "last_success": c.last_success().map(fmt_time),
                     "last_error": st.last_error.as_ref().map(|(_, m)| m.clone()),

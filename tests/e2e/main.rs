@@ -10,5 +10,6 @@ mod datadog_http;
 mod datadog_tcp;
 mod drain;
 mod forward;
+mod ntp;
 mod status_page;
 mod syslog_in;

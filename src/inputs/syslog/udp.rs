@@ -16,17 +16,19 @@ use super::Shared;
 /// Binds with the requested receive buffer. SO_RCVBUFFORCE first (it passes
 /// net.core.rmem_max when the process has CAP_NET_ADMIN, as rsyslog's RcvBufSize does), then
 /// SO_RCVBUF, which the kernel caps at net.core.rmem_max. The granted size is logged.
-pub fn bind(addr: SocketAddr, rcvbuf: usize) -> std::io::Result<UdpSocket> {
+/// Binds a UDP listener with a receive buffer of `rcvbuf` bytes (forced past rmem_max when
+/// permitted); `what` names it in the log line.
+pub fn bind(addr: SocketAddr, rcvbuf: usize, what: &str) -> std::io::Result<UdpSocket> {
     let sock = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
     if !force_recv_buffer(&sock, rcvbuf) {
         if let Err(e) = sock.set_recv_buffer_size(rcvbuf) {
-            warn!(error = %e, requested = rcvbuf, "cannot set the syslog UDP receive buffer");
+            warn!(error = %e, requested = rcvbuf, "cannot set the {what} UDP receive buffer");
         }
     }
     sock.set_nonblocking(true)?;
     sock.bind(&addr.into())?;
     let granted = sock.recv_buffer_size().unwrap_or(0);
-    info!(requested = rcvbuf, granted, "syslog UDP receive buffer");
+    info!(requested = rcvbuf, granted, "{what} UDP receive buffer");
     UdpSocket::from_std(sock.into())
 }
 
@@ -145,7 +147,7 @@ mod tests {
 
     #[tokio::test]
     async fn kernel_drop_counter_is_found_for_a_bound_socket() {
-        let s = bind("127.0.0.1:0".parse().unwrap(), 1 << 20).unwrap();
+        let s = bind("127.0.0.1:0".parse().unwrap(), 1 << 20, "syslog").unwrap();
         let ino = socket_inode(&s).unwrap();
         assert_eq!(kernel_drops(ino), Some(0));
     }

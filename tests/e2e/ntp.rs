@@ -1,0 +1,374 @@
+//! The NTP service against chrony: chronyd (`-x`, never touching the clock) is the upstream on
+//! a loopback port, and `chronyd -Q` plus a small client of our own query nocbox.
+
+use std::net::{SocketAddr, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::harness::*;
+
+const NTP_EPOCH: u64 = 2_208_988_800;
+
+/// chronyd serving its local clock as stratum 3 on a loopback port, stopped when dropped.
+pub struct Chrony {
+    pub port: u16,
+    dir: PathBuf,
+    child: Option<ChildGuard>,
+}
+
+impl Chrony {
+    pub fn start(dir: &Path) -> Chrony {
+        let mut c = Chrony {
+            port: free_port(),
+            dir: dir.join("chrony"),
+            child: None,
+        };
+        std::fs::create_dir_all(&c.dir).unwrap();
+        c.restart();
+        c
+    }
+
+    /// (Re)starts chronyd on the same port.
+    pub fn restart(&mut self) {
+        self.child = None;
+        let conf = self.dir.join("chrony.conf");
+        let pid = self.dir.join("chronyd.pid");
+        let _ = std::fs::remove_file(&pid);
+        // Pair the IPv4 and IPv6 bind addresses: with only one, chronyd also binds the other
+        // family's wildcard.
+        std::fs::write(
+            &conf,
+            format!(
+                "port {}\nbindaddress 127.0.0.1\nbindaddress ::1\nallow 127.0.0.0/8\nallow ::1\n\
+                 local stratum 3\ncmdport 0\nbindcmdaddress /\npidfile {}\n",
+                self.port,
+                pid.display()
+            ),
+        )
+        .unwrap();
+        let chronyd = which("chronyd");
+        self.child = Some(ChildGuard::spawn(
+            Command::new(chronyd)
+                .args(["-d", "-x", "-f"])
+                .arg(&conf)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null()),
+        ));
+        let addr: SocketAddr = format!("127.0.0.1:{}", self.port).parse().unwrap();
+        let up = wait_for(10, || query(addr, 4, &[]).filter(|r| r.stratum == 3));
+        assert!(up.is_some(), "chronyd did not answer on {addr}");
+    }
+
+    pub fn stop(&mut self) {
+        self.child = None;
+    }
+}
+
+/// A program from the Debian packages the test script installs; its absence fails the test.
+pub fn which(program: &str) -> PathBuf {
+    for dir in ["/usr/sbin", "/usr/bin", "/sbin", "/bin"] {
+        let p = Path::new(dir).join(program);
+        if p.exists() {
+            return p;
+        }
+    }
+    panic!("{program} is not installed (scripts/test.sh installs it)");
+}
+
+/// What our own client saw in a reply.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub len: usize,
+    pub li: u8,
+    pub vn: u8,
+    pub mode: u8,
+    pub stratum: u8,
+    pub refid: [u8; 4],
+    pub origin_echoed: bool,
+    /// Seconds, server clock minus ours.
+    pub offset: f64,
+    pub bytes: Vec<u8>,
+}
+
+fn now_ntp() -> (f64, [u8; 8]) {
+    let d = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+    let secs = d.as_secs() + NTP_EPOCH;
+    let frac = ((d.subsec_nanos() as u64) << 32) / 1_000_000_000;
+    (
+        d.as_secs_f64(),
+        (((secs & 0xffff_ffff) << 32) | frac).to_be_bytes(),
+    )
+}
+
+fn ts_at(b: &[u8]) -> f64 {
+    let secs = u32::from_be_bytes(b[..4].try_into().unwrap()) as f64 - NTP_EPOCH as f64;
+    secs + u32::from_be_bytes(b[4..8].try_into().unwrap()) as f64 / 4_294_967_296.0
+}
+
+/// One client exchange (mode 3, version `vn`, `trailer` appended); None when nothing came back
+/// within a second.
+pub fn query(server: SocketAddr, vn: u8, trailer: &[u8]) -> Option<Reply> {
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
+    let mut req = vec![0u8; 48];
+    req[0] = (vn << 3) | 3;
+    let (t1, xmt) = now_ntp();
+    req[40..48].copy_from_slice(&xmt);
+    req.extend_from_slice(trailer);
+    sock.send_to(&req, server).unwrap();
+    let mut buf = [0u8; 512];
+    let (n, _) = sock.recv_from(&mut buf).ok()?;
+    let t4 = now_ntp().0;
+    let b = &buf[..n];
+    if n < 48 {
+        return Some(Reply {
+            len: n,
+            li: 0,
+            vn: 0,
+            mode: 0,
+            stratum: 0,
+            refid: [0; 4],
+            origin_echoed: false,
+            offset: 0.0,
+            bytes: b.to_vec(),
+        });
+    }
+    let (t2, t3) = (ts_at(&b[32..40]), ts_at(&b[40..48]));
+    Some(Reply {
+        len: n,
+        li: b[0] >> 6,
+        vn: (b[0] >> 3) & 7,
+        mode: b[0] & 7,
+        stratum: b[1],
+        refid: b[12..16].try_into().unwrap(),
+        origin_echoed: b[24..32] == xmt,
+        offset: ((t2 - t1) + (t3 - t4)) / 2.0,
+        bytes: b.to_vec(),
+    })
+}
+
+/// `chronyd -Q` as a client, optionally authenticating with key `id` from a chrony key file:
+/// Ok(the offset it measured) or Err(its output).
+pub fn chronyd_query(server: SocketAddr, key: Option<(&Path, u32)>) -> Result<f64, String> {
+    let mut cmd = Command::new(which("chronyd"));
+    cmd.args(["-Q", "-t", "5"]);
+    let mut server_line = format!(
+        "server {} port {} iburst maxsamples 1",
+        server.ip(),
+        server.port()
+    );
+    if let Some((file, id)) = key {
+        cmd.arg(format!("keyfile {}", file.display()));
+        server_line.push_str(&format!(" key {id}"));
+    }
+    let out = cmd.arg(server_line).output().expect("run chronyd -Q");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let offset = text
+        .split("System clock wrong by ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|v| v.parse::<f64>().ok());
+    match (out.status.success(), offset) {
+        (true, Some(o)) => Ok(o),
+        _ => Err(text),
+    }
+}
+
+fn ntp_yaml(upstream_port: u16, extra: &str) -> String {
+    format!(
+        "api: {{ listen: 127.0.0.1:0 }}\n\
+         ntp:\n  listen: 127.0.0.1:0\n  upstreams: [127.0.0.1:{upstream_port}]\n  \
+         poll_interval: 1s\n  upstream_timeout: 500ms\n  unsynchronised_after: 3s\n{extra}\
+         outputs: {{ stdout: {{ enabled: true }} }}\n"
+    )
+}
+
+fn wait_ntp_health(nb: &Nocbox, code: u16, secs: u64) {
+    let got = wait_for(secs, || (nb.get("/healthz/ntp").0 == code).then_some(()));
+    assert!(
+        got.is_some(),
+        "/healthz/ntp never returned {code}: {:?}\n{}",
+        nb.get("/healthz/ntp"),
+        nb.log()
+    );
+}
+
+#[test]
+fn ntp_server_tracks_chrony_serves_chrony_and_goes_unsynchronised_without_it() {
+    let dir = scratch("ntp-server");
+    let mut up = Chrony::start(&dir);
+    let nb = Nocbox::start("ntp-server", &ntp_yaml(up.port, ""));
+    let addr = nb.addr("ntp");
+    wait_ntp_health(&nb, 200, 10);
+
+    // chronyd as a client accepts us and measures (almost) no offset: same clock.
+    let offset = chronyd_query(addr, None).expect("chronyd -Q against nocbox");
+    assert!(offset.abs() < 0.01, "chronyd measured {offset} s");
+
+    // Our own client, v4 and v3: upstream stratum 3 + 1, upstream address as reference id,
+    // origin echoed, leap indicator 0, version of the request.
+    for vn in [4, 3] {
+        let r = query(addr, vn, &[]).expect("a reply");
+        assert_eq!(
+            (r.len, r.li, r.vn, r.mode, r.stratum),
+            (48, 0, vn, 4, 4),
+            "{r:?}"
+        );
+        assert_eq!(r.refid, [127, 0, 0, 1]);
+        assert!(r.origin_echoed);
+        assert!(r.offset.abs() < 0.01, "{r:?}");
+        // The reference time is the last upstream sample: within the last few seconds.
+        let reft = ts_at(&r.bytes[16..24]);
+        let now = now_ntp().0;
+        assert!(
+            (0.0..5.0).contains(&(now - reft)),
+            "reference time {reft} vs now {now}"
+        );
+    }
+
+    // The upstream stops: after unsynchronised_after (3 s) replies say so, /healthz/ntp fails,
+    // the overall /healthz does not (nocbox itself is fine), and chronyd no longer accepts us.
+    up.stop();
+    wait_ntp_health(&nb, 503, 10);
+    assert_eq!(
+        nb.get("/healthz").0,
+        200,
+        "NTP sync must not fail the overall health"
+    );
+    let r = query(addr, 4, &[]).expect("still answering");
+    assert_eq!((r.li, r.stratum, r.refid), (3, 16, [0; 4]), "{r:?}");
+    assert!(
+        chronyd_query(addr, None).is_err(),
+        "chronyd must not sync to an unsynchronised server"
+    );
+    let st = nb.status();
+    assert_eq!(st["components"]["ntp"]["in_service"], false, "{st}");
+    assert!(
+        st["components"]["ntp"]["last_error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("upstream"),
+        "{st}"
+    );
+
+    // It comes back: so does nocbox, within a few seconds.
+    up.restart();
+    wait_ntp_health(&nb, 200, 15);
+    let r = query(addr, 4, &[]).unwrap();
+    assert_eq!((r.li, r.stratum), (0, 4));
+    assert!(nb.counter("nocbox.ntp.requests", &[("result", "answered")]) >= 4);
+}
+
+#[test]
+fn ntp_relay_passes_the_same_client_test() {
+    let dir = scratch("ntp-relay");
+    let up = Chrony::start(&dir);
+    let nb = Nocbox::start("ntp-relay", &ntp_yaml(up.port, "  mode: relay\n"));
+    let addr = nb.addr("ntp");
+    wait_ntp_health(&nb, 200, 10);
+    let offset = chronyd_query(addr, None).expect("chronyd -Q through the relay");
+    assert!(offset.abs() < 0.01, "{offset}");
+    for vn in [4, 3] {
+        let r = query(addr, vn, &[]).expect("a relayed reply");
+        // Relayed: the upstream's own stratum and reference id (chrony's LOCAL refid).
+        assert_eq!((r.len, r.li, r.mode, r.stratum), (48, 0, 4, 3), "{r:?}");
+        assert_eq!(&r.refid, &[0x7f, 0x7f, 0x01, 0x01]);
+        assert!(r.origin_echoed);
+    }
+    // A monlist request is not relayed.
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    sock.send_to(&[0x17, 0x00, 0x03, 0x2a, 0, 0, 0, 0], addr)
+        .unwrap();
+    assert!(sock.recv_from(&mut [0u8; 512]).is_err());
+    nb.wait_counter("nocbox.ntp.dropped", &[("reason", "control_mode")], 1, 5);
+    assert!(nb.counter("nocbox.ntp.requests", &[("result", "relayed")]) >= 3);
+}
+
+#[test]
+fn ntp_answers_nothing_bigger_than_asked_and_counts_what_it_drops() {
+    let dir = scratch("ntp-abuse");
+    let up = Chrony::start(&dir);
+    let extra = "  allowed_sources: [127.0.0.0/30]\n  rate_limit: { burst: 20, per_second: 2 }\n";
+    let nb = Nocbox::start("ntp-abuse", &ntp_yaml(up.port, extra));
+    let addr = nb.addr("ntp");
+    wait_ntp_health(&nb, 200, 10);
+
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let mut v4 = vec![0u8; 48];
+    v4[0] = (4 << 3) | 3;
+    let mut v2 = v4.clone();
+    v2[0] = (2 << 3) | 3;
+    let mut server_mode = v4.clone();
+    server_mode[0] = (4 << 3) | 4;
+    let mode6 = vec![0x16, 0x02, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 0, 0];
+    let monlist = vec![0x17, 0x00, 0x03, 0x2a, 0, 0, 0, 0];
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        (mode6, "control_mode"),
+        (monlist, "control_mode"),
+        (v4[..47].to_vec(), "too_short"),
+        (vec![0x23], "too_short"),
+        (v2, "unsupported_version"),
+        (server_mode, "not_a_request"),
+    ];
+    for (pkt, reason) in &cases {
+        sock.send_to(pkt, addr).unwrap();
+        assert!(
+            sock.recv_from(&mut [0u8; 512]).is_err(),
+            "an answer to a {reason} packet"
+        );
+        nb.wait_counter("nocbox.ntp.dropped", &[("reason", reason)], 1, 5);
+    }
+
+    // A source outside allowed_sources gets nothing.
+    let outsider = UdpSocket::bind("127.0.0.9:0").unwrap();
+    outsider
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    outsider.send_to(&v4, addr).unwrap();
+    assert!(outsider.recv_from(&mut [0u8; 512]).is_err());
+    nb.wait_counter("nocbox.ntp.dropped", &[("reason", "not_allowed")], 1, 5);
+
+    // A flood from one source (127.0.0.2): 2,000 requests, the bucket lets 20 (+2/s) through; every reply
+    // is 48 bytes for a 48-byte request, and the rest are counted as rate limited.
+    let flood = UdpSocket::bind("127.0.0.2:0").unwrap();
+    flood.set_nonblocking(true).unwrap();
+    let mut replies = 0usize;
+    let mut buf = [0u8; 512];
+    for i in 0..2000u32 {
+        let mut p = v4.clone();
+        p[40..44].copy_from_slice(&i.to_be_bytes());
+        flood.send_to(&p, addr).unwrap();
+        while let Ok((n, _)) = flood.recv_from(&mut buf) {
+            assert!(n <= 48, "a {n}-byte reply to a 48-byte request");
+            replies += 1;
+        }
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    while let Ok((n, _)) = flood.recv_from(&mut buf) {
+        assert!(n <= 48);
+        replies += 1;
+    }
+    assert!((20..=40).contains(&replies), "{replies} replies to a flood");
+    let limited = nb.counter("nocbox.ntp.dropped", &[("reason", "rate_limited")]);
+    assert!(
+        limited + replies as u64 >= 1900,
+        "{limited} limited + {replies} answered"
+    );
+    let (rx, tx) = (
+        nb.counter("nocbox.ntp.bytes_received", &[]),
+        nb.counter("nocbox.ntp.bytes_sent", &[]),
+    );
+    assert!(tx < rx / 10, "sent {tx} bytes for {rx} received");
+
+    // Other clients are unaffected by the flooder.
+    assert!(query(addr, 4, &[]).is_some());
+}
