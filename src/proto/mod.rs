@@ -2,5 +2,6 @@
 //! touches a socket, spawns a task or reads the clock.
 
 pub mod framing;
+pub mod ntp;
 pub mod proxy;
 pub mod syslog;
