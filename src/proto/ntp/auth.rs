@@ -11,12 +11,13 @@
 //! **Wire format.** The MAC trailer is a 4-byte big-endian key ID followed by a digest of the
 //! packet before the trailer: `H(key ‖ packet)` for MD5 and the SHA family (RFC 5905 §7.3, §9.2),
 //! `AES-CMAC(key, packet)` for AES128/AES256 (RFC 8573, 16 bytes). A trailer of 4 zero bytes is a
-//! crypto-NAK. Lengths follow chrony 4.3, checked against a running chronyd (the
-//! `ntp_auth_chrony` test and `ntp_auth.c`): in NTPv4 a digest is truncated to 20 bytes, so the
-//! trailer is 20 (MD5, CMAC) or 24 (SHA1, SHA256, SHA384, SHA512) bytes and never longer than
-//! RFC 7822's 24-byte limit; in NTPv1–3 the whole digest is sent (SHA256 36, SHA384 52, SHA512
-//! 68 bytes). chronyd 4.3 ignores requests whose MAC length differs from that, so we do too, and
-//! we reply with the same version, hence the same MAC length as the request.
+//! crypto-NAK. Lengths follow chrony 4.3 (its `ntp_auth.c`, and chrony 4.0's NEWS: "Drop support
+//! for long (non-standard) MACs in NTPv4 packets"), checked against a running chronyd by
+//! `tests/ntp_auth_chrony.rs`: in NTPv4 a digest is truncated to 20 bytes, so the trailer is 20
+//! (MD5, CMAC) or 24 (SHA1, SHA256, SHA384, SHA512) bytes, within RFC 7822's 24-byte limit; in
+//! NTPv1–3 the whole digest is sent (SHA256 36, SHA384 52, SHA512 68 bytes). chronyd 4.3 ignores
+//! requests whose MAC length differs from that, so we do too, and the reply has the request's
+//! version, hence its MAC length.
 //!
 //! **Extension fields are not parsed.** Cisco, Junos and chrony clients using symmetric keys send
 //! the 48-byte header followed directly by the MAC, so everything after byte 48 is taken as the
@@ -47,8 +48,8 @@ pub const HEADER_LEN: usize = 48;
 /// Longest digest in an NTPv4 MAC: chrony's `NTP_MAX_V4_MAC_LENGTH` (24) minus the key ID.
 const V4_MAX_DIGEST: usize = 20;
 
-/// chronyd reads key files with a 2048-byte `fgets` buffer; a longer line is silently cut in
-/// two, which would truncate the key, so we refuse it instead.
+/// chronyd reads key files with a 2048-byte `fgets` buffer: a longer line is cut in two, which
+/// silently truncates the key (seen with chronyd 4.3), so we refuse it instead.
 const MAX_LINE: usize = 2047;
 
 /// A MAC algorithm, named as in chrony key files.
@@ -94,7 +95,7 @@ impl KeyType {
         }
         let upper = name.to_ascii_uppercase();
         if KeyType::ALL.iter().any(|t| t.name() == upper) || upper == "AES" {
-            return Err(KeyFileErrorKind::TypeCase(short(name)));
+            return Err(KeyFileErrorKind::Misspelled(short(name)));
         }
         if upper.starts_with("SHA3-") || upper == "TIGER" || upper == "WHIRLPOOL" {
             return Err(KeyFileErrorKind::UnsupportedType(short(name)));
@@ -291,14 +292,14 @@ const TYPES: &str = "MD5, SHA1, SHA256, SHA384, SHA512, AES128 or AES256";
 /// What is wrong with a key file line.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum KeyFileErrorKind {
-    #[error("line is {0} characters long; chrony reads at most 2047")]
+    #[error("line is {0} bytes long; chrony reads at most 2047")]
     LineTooLong(usize),
     #[error("expected `ID [TYPE] KEY`, found {0} fields")]
     FieldCount(usize),
     #[error("key ID `{0}` is not an integer from 1 to 4294967295")]
     BadId(String),
-    #[error("key type `{0}` must be upper case ({TYPES}), as chrony requires")]
-    TypeCase(String),
+    #[error("key type `{0}` must be spelled exactly as chrony does: {TYPES}")]
+    Misspelled(String),
     #[error("key type `{0}` is not supported by nocbox; use {TYPES}")]
     UnsupportedType(String),
     #[error("unknown key type `{0}`; use {TYPES}")]
@@ -378,6 +379,7 @@ impl KeySet {
         Ok(KeySet { keys })
     }
 
+    /// Number of keys.
     pub fn len(&self) -> usize {
         self.keys.len()
     }
@@ -904,8 +906,8 @@ mod tests {
             (4, BadId("0".into())),
             (5, BadId("4294967296".into())),
             (6, BadId("+5".into())),
-            (7, TypeCase("md5".into())),
-            (8, TypeCase("AES".into())),
+            (7, Misspelled("md5".into())),
+            (8, Misspelled("AES".into())),
             (9, UnsupportedType("SHA3-256".into())),
             (10, UnknownType("RMD160".into())),
             (11, BadHex),
