@@ -5,6 +5,7 @@
 //! upstreams into an honest stratum, reference id and dispersion (`sync`), the reply rules
 //! (`server`) and the relay's request table (`relay`).
 
+pub mod auth;
 pub mod client;
 pub mod ratelimit;
 pub mod relay;
