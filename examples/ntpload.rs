@@ -35,7 +35,11 @@ fn main() {
     let rate: f64 = args[1].parse().unwrap_or_else(|_| usage());
     let seconds: f64 = args[2].parse().unwrap_or_else(|_| usage());
     let nsock: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(8);
-    let bind = if addr.is_ipv4() { "127.0.0.1:0" } else { "[::1]:0" };
+    let bind = if addr.is_ipv4() {
+        "127.0.0.1:0"
+    } else {
+        "[::1]:0"
+    };
     let socks: Vec<UdpSocket> = (0..nsock.max(1))
         .map(|_| {
             let s = UdpSocket::bind(bind).expect("bind");

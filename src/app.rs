@@ -82,6 +82,11 @@ pub fn preflight(config: &Config) -> Vec<String> {
             problems.extend(crate::outputs::syslog_forward::check(f, i).err());
         }
     }
+    if let Some(path) = config.ntp.as_ref().and_then(|n| n.key_file.as_ref()) {
+        if let Err(e) = crate::proto::ntp::auth::KeySet::load(path) {
+            problems.push(format!("ntp.key_file: {e}"));
+        }
+    }
     if let Some(t) = config
         .syslog
         .as_ref()
@@ -184,7 +189,7 @@ pub async fn run_until(
         });
     }
     if let (Some(sockets), Some(ncfg)) = (ntp_sockets, &cfg.ntp) {
-        let ntp = crate::inputs::ntp::NtpService::new(ncfg.clone(), telemetry.clone());
+        let ntp = crate::inputs::ntp::NtpService::new(ncfg.clone(), telemetry.clone())?;
         inputs.spawn_group("ntp", &telemetry, &shutdown, |set| {
             ntp.spawn(sockets, set, shutdown.clone())
         });

@@ -20,10 +20,11 @@ use tracing::{info, warn};
 
 use crate::config::{upstream_host_port, NtpConfig, NtpMode};
 use crate::outputs::backoff::FailureLog;
+use crate::proto::ntp::auth::KeySet;
 use crate::proto::ntp::client::{poll_request, read_reply};
 use crate::proto::ntp::ratelimit::RateLimiter;
 use crate::proto::ntp::relay::{Relay, ReplyOutcome};
-use crate::proto::ntp::server::{Outcome, Responder, DROP_REASONS};
+use crate::proto::ntp::server::{Authentication, Outcome, Responder, DROP_REASONS};
 use crate::proto::ntp::sync::{Sample, TimeState, Tracker};
 use crate::proto::ntp::{
     timestamp_from_unix, NtpClock, NtpDuration, NtpLeapIndicator, NtpTimestamp,
@@ -98,6 +99,7 @@ struct Counters {
     answered: Counter,
     relayed: Counter,
     untracked: Counter,
+    authenticated: Counter,
     dropped: HashMap<&'static str, Counter>,
     bytes_in: Counter,
     bytes_out: Counter,
@@ -129,6 +131,7 @@ impl Counters {
             answered: t.counter("nocbox.ntp.requests", &[("result", "answered")]),
             relayed: t.counter("nocbox.ntp.requests", &[("result", "relayed")]),
             untracked: t.counter("nocbox.ntp.rate_limit_untracked", &[]),
+            authenticated: t.counter("nocbox.ntp.authenticated_replies", &[]),
             dropped,
             bytes_in: t.counter("nocbox.ntp.bytes_received", &[]),
             bytes_out: t.counter("nocbox.ntp.bytes_sent", &[]),
@@ -144,21 +147,28 @@ impl Counters {
 
 pub struct NtpService {
     cfg: NtpConfig,
+    keys: Option<KeySet>,
     telemetry: Telemetry,
     component: Component,
     counters: Counters,
 }
 
 impl NtpService {
-    pub fn new(cfg: NtpConfig, telemetry: Telemetry) -> NtpService {
+    /// Fails when the key file cannot be read or has errors.
+    pub fn new(cfg: NtpConfig, telemetry: Telemetry) -> anyhow::Result<NtpService> {
+        let keys = match &cfg.key_file {
+            Some(path) => Some(KeySet::load(path)?),
+            None => None,
+        };
         let component = telemetry.component("ntp", "input");
         let counters = Counters::new(&telemetry, cfg.mode);
-        NtpService {
+        Ok(NtpService {
             cfg,
+            keys,
             telemetry,
             component,
             counters,
-        }
+        })
     }
 
     /// Spawns the request task, the upstream task and the health-check listener into `set`;
@@ -185,7 +195,14 @@ impl NtpService {
             .allowed_sources
             .as_ref()
             .map(|l| l.iter().map(|n| n.0).collect());
-        let responder = Responder::new(SystemClock, allowed, limiter);
+        let mut responder = Responder::new(SystemClock, allowed, limiter);
+        if let Some(keys) = self.keys {
+            c.set_detail("keys", keys.len());
+            responder = responder.with_authentication(Authentication {
+                keys,
+                required: self.cfg.require_authentication,
+            });
+        }
         let sock = Arc::new(sockets.udp);
         let requests = Requests {
             sock,
@@ -265,10 +282,17 @@ impl Requests {
                 .responder
                 .handle(src.ip(), &buf[..n], recv, now, &mut out)
             {
-                Outcome::Reply { len, untracked } => {
+                Outcome::Reply {
+                    len,
+                    untracked,
+                    authenticated,
+                } => {
                     debug_assert!(len <= n);
                     if untracked {
                         self.counters.untracked.inc();
+                    }
+                    if authenticated {
+                        self.counters.authenticated.inc();
                     }
                     match self.sock.send_to(&out[..len], src).await {
                         Ok(sent) => {

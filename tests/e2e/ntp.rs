@@ -372,3 +372,77 @@ fn ntp_answers_nothing_bigger_than_asked_and_counts_what_it_drops() {
     // Other clients are unaffected by the flooder.
     assert!(query(addr, 4, &[]).is_some());
 }
+
+#[test]
+fn chrony_clients_with_md5_sha1_and_aes_cmac_keys_authenticate_and_a_wrong_key_does_not() {
+    let dir = scratch("ntp-auth");
+    let up = Chrony::start(&dir);
+    // The same keys as Cisco IOS (`ntp authentication-key 1 md5 ...`) or Junos would carry.
+    let server_keys = dir.join("server.keys");
+    std::fs::write(
+        &server_keys,
+        "# nocbox's keys\n\
+         1 MD5 cisco-md5-secret\n\
+         2 SHA1 HEX:2b7e151628aed2a6abf7158809cf4f3c2b7e1516\n\
+         3 AES128 HEX:2b7e151628aed2a6abf7158809cf4f3c\n",
+    )
+    .unwrap();
+    let extra = format!("  key_file: {}\n", server_keys.display());
+    let nb = Nocbox::start("ntp-auth", &ntp_yaml(up.port, &extra));
+    let addr = nb.addr("ntp");
+    wait_ntp_health(&nb, 200, 10);
+
+    let client_keys = dir.join("client.keys");
+    std::fs::write(
+        &client_keys,
+        "1 MD5 cisco-md5-secret\n\
+         2 SHA1 HEX:2b7e151628aed2a6abf7158809cf4f3c2b7e1516\n\
+         3 AES128 HEX:2b7e151628aed2a6abf7158809cf4f3c\n",
+    )
+    .unwrap();
+    for id in [1, 2, 3] {
+        let offset = chronyd_query(addr, Some((&client_keys, id)))
+            .unwrap_or_else(|out| panic!("chronyd with key {id} did not authenticate:\n{out}"));
+        assert!(offset.abs() < 0.01, "key {id}: {offset}");
+    }
+    // The server's key IDs with the wrong secrets, and an ID the server does not know.
+    let wrong_keys = dir.join("wrong.keys");
+    std::fs::write(
+        &wrong_keys,
+        "1 MD5 not-the-secret\n3 AES128 HEX:000102030405060708090a0b0c0d0e0f\n9 SHA1 HEX:00\n",
+    )
+    .unwrap();
+    for id in [1, 3, 9] {
+        assert!(
+            chronyd_query(addr, Some((&wrong_keys, id))).is_err(),
+            "chronyd authenticated with a wrong key {id}"
+        );
+    }
+    nb.wait_counter("nocbox.ntp.authenticated_replies", &[], 3, 5);
+    nb.wait_counter("nocbox.ntp.dropped", &[("reason", "bad_mac")], 2, 5);
+    nb.wait_counter("nocbox.ntp.dropped", &[("reason", "unknown_key")], 1, 5);
+    // Plain requests still get plain answers (require_authentication is off).
+    assert_eq!(query(addr, 4, &[]).expect("a plain reply").len, 48);
+}
+
+#[test]
+fn require_authentication_drops_requests_without_a_mac() {
+    let dir = scratch("ntp-auth-required");
+    let up = Chrony::start(&dir);
+    let keys = dir.join("server.keys");
+    std::fs::write(
+        &keys,
+        "7 SHA1 HEX:00112233445566778899aabbccddeeff00112233\n",
+    )
+    .unwrap();
+    let extra = format!(
+        "  key_file: {}\n  require_authentication: true\n",
+        keys.display()
+    );
+    let nb = Nocbox::start("ntp-auth-required", &ntp_yaml(up.port, &extra));
+    let addr = nb.addr("ntp");
+    wait_ntp_health(&nb, 200, 10);
+    assert!(query(addr, 4, &[]).is_none());
+    nb.wait_counter("nocbox.ntp.dropped", &[("reason", "unauthenticated")], 1, 5);
+    chronyd_query(addr, Some((&keys, 7))).expect("the keyed client is answered");
+}

@@ -10,6 +10,7 @@ use std::time::Instant;
 use ipnet::IpNet;
 use ntp_proto::{NtpClock, NtpPacket, NtpTimestamp};
 
+use super::auth::{KeySet, Verdict as Auth};
 use super::ratelimit::{RateLimiter, Verdict};
 use super::sync::TimeState;
 use super::{header_bits, HEADER_LEN};
@@ -22,6 +23,8 @@ pub enum Outcome {
         len: usize,
         /// The request came from an address the full rate-limit table could not track.
         untracked: bool,
+        /// The request carried a valid MAC and the reply carries one with the same key.
+        authenticated: bool,
     },
     /// Send nothing; the reason is a counter label.
     Drop(&'static str),
@@ -36,7 +39,20 @@ pub const DROP_REASONS: &[&str] = &[
     "unsupported_version",
     "rate_limited",
     "unparsable",
+    "unauthenticated",
+    "unknown_key",
+    "bad_mac",
+    "crypto_nak",
+    "malformed_mac",
 ];
+
+/// Symmetric-key authentication settings.
+#[derive(Clone, Debug)]
+pub struct Authentication {
+    pub keys: KeySet,
+    /// Drop requests that carry no MAC.
+    pub required: bool,
+}
 
 /// The reply rules, with their state (the time to advertise, the rate-limit table).
 pub struct Responder<C> {
@@ -44,6 +60,7 @@ pub struct Responder<C> {
     state: TimeState,
     allowed: Option<Vec<IpNet>>,
     limiter: Option<RateLimiter>,
+    auth: Option<Authentication>,
 }
 
 impl<C: NtpClock> Responder<C> {
@@ -53,7 +70,14 @@ impl<C: NtpClock> Responder<C> {
             state: TimeState::unsynchronised(),
             allowed,
             limiter,
+            auth: None,
         }
+    }
+
+    /// Checks MACs with `auth.keys` and signs replies to authenticated requests.
+    pub fn with_authentication(mut self, auth: Authentication) -> Self {
+        self.auth = Some(auth);
+        self
     }
 
     pub fn set_state(&mut self, state: TimeState) {
@@ -78,9 +102,40 @@ impl<C: NtpClock> Responder<C> {
             Ok(untracked) => untracked,
             Err(reason) => return Outcome::Drop(reason),
         };
-        match self.build_reply(&request[..HEADER_LEN], recv, out) {
-            Some(len) => Outcome::Reply { len, untracked },
-            None => Outcome::Drop("unparsable"),
+        // Without keys a trailer (MAC or extension fields) is ignored and the reply is a plain
+        // 48 bytes; with keys it must be a valid MAC, or absent when that is allowed.
+        let key_id = match &self.auth {
+            None => None,
+            Some(a) => match a.keys.verify(request) {
+                Auth::NoMac if a.required => return Outcome::Drop("unauthenticated"),
+                Auth::NoMac => None,
+                Auth::Valid { key_id } => Some(key_id),
+                other => return Outcome::Drop(other.reason()),
+            },
+        };
+        let Some(len) = self.build_reply(&request[..HEADER_LEN], recv, out) else {
+            return Outcome::Drop("unparsable");
+        };
+        let Some(key_id) = key_id else {
+            return Outcome::Reply {
+                len,
+                untracked,
+                authenticated: false,
+            };
+        };
+        let mut signed = out[..len].to_vec();
+        match self.auth.as_ref().map(|a| a.keys.sign(key_id, &mut signed)) {
+            Some(Ok(())) if signed.len() <= request.len() && signed.len() <= out.len() => {
+                out[..signed.len()].copy_from_slice(&signed);
+                Outcome::Reply {
+                    len: signed.len(),
+                    untracked,
+                    authenticated: true,
+                }
+            }
+            // Cannot happen with a verified request (same key, same version, same MAC size);
+            // refuse rather than send something longer than the request.
+            _ => Outcome::Drop("bad_mac"),
         }
     }
 
@@ -273,7 +328,8 @@ pub(crate) mod tests {
             o,
             Outcome::Reply {
                 len: 48,
-                untracked: false
+                untracked: false,
+                authenticated: false
             }
         );
         let (li, vn, mode) = header_bits(out[0]);
@@ -413,6 +469,44 @@ pub(crate) mod tests {
         assert_eq!(
             r.handle(mapped, &req, ts(1), now, &mut out),
             Outcome::Drop("rate_limited")
+        );
+    }
+
+    #[test]
+    fn authenticated_requests_get_signed_replies_of_the_same_size() {
+        let keys =
+            KeySet::parse("1 MD5 secret\n2 AES128 HEX:000102030405060708090a0b0c0d0e0f\n").unwrap();
+        let mut r = responder().with_authentication(Authentication {
+            keys: keys.clone(),
+            required: true,
+        });
+        let src: IpAddr = "10.0.0.1".parse().unwrap();
+        let mut out = [0u8; 128];
+        for id in [1, 2] {
+            let mut req = request(4, [9; 8]);
+            keys.sign(id, &mut req).unwrap();
+            let o = r.handle(src, &req, ts(1), Instant::now(), &mut out);
+            let Outcome::Reply {
+                len,
+                authenticated: true,
+                ..
+            } = o
+            else {
+                panic!("{o:?}")
+            };
+            assert_eq!(len, req.len());
+            assert_eq!(keys.verify(&out[..len]), Auth::Valid { key_id: id });
+            // A flipped bit in the request: no reply.
+            req[45] ^= 1;
+            assert_eq!(
+                r.handle(src, &req, ts(1), Instant::now(), &mut out),
+                Outcome::Drop("bad_mac")
+            );
+        }
+        let plain = request(4, [9; 8]);
+        assert_eq!(
+            r.handle(src, &plain, ts(1), Instant::now(), &mut out),
+            Outcome::Drop("unauthenticated")
         );
     }
 }
