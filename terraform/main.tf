@@ -94,8 +94,18 @@ locals {
 
   # DEVICE_CIDRS feeds the config's syslog.allowed_sources (docker/nocbox.yaml), so nocbox drops
   # what the security groups would not have let in anyway
+  # With enable_ntp, NOCBOX_NTP turns on the config's `ntp: ${NOCBOX_NTP:-}` section (JSON is
+  # YAML): served on ntp_port to device_cidrs, tracking ntp_upstreams
+  ntp_environment = var.enable_ntp ? {
+    NOCBOX_NTP = jsonencode({
+      listen          = "0.0.0.0:${var.ntp_port}"
+      upstreams       = var.ntp_upstreams
+      allowed_sources = var.device_cidrs
+    })
+  } : {}
   environment = merge(
     { NOCBOX_HOSTNAME = var.name, DEVICE_CIDRS = join(",", var.device_cidrs) },
+    local.ntp_environment,
     var.environment,
   )
 

@@ -112,7 +112,7 @@ variable "enable_traps" {
 }
 
 variable "enable_ntp" {
-  description = "NTP input: a UDP listener on `ntp_listener_port` forwarding to `ntp_port`, health-checked on `/healthz/ntp`. Enable it only when the container's config has an `ntp` section: ECS replaces a task that fails the health check of any of its target groups."
+  description = "NTP input: a UDP listener on `ntp_listener_port` forwarding to `ntp_port`, health-checked on `/healthz/ntp`, and the container's NTP service turned on through NOCBOX_NTP (docker/nocbox.yaml), tracking `ntp_upstreams`. ECS replaces a task that fails the health check of any of its target groups, and `/healthz/ntp` fails while no upstream answers: to keep syslog and traps out of that, run NTP as a second instance of this module with only `enable_ntp`."
   type        = bool
   default     = false
 }
@@ -662,6 +662,17 @@ variable "egress_https_prefix_list_ids" {
   validation {
     condition     = alltrue([for p in var.egress_https_prefix_list_ids : can(regex("^pl-[0-9a-f]+$", p))])
     error_message = "Every prefix list ID must look like pl-0123456789abcdef0."
+  }
+}
+
+variable "ntp_upstreams" {
+  description = "NTP servers the NTP service tracks, as host:port (with enable_ntp). The default is the Amazon Time Sync Service. Keep ntp_upstream_cidrs in step, so the security group lets them through."
+  type        = list(string)
+  default     = ["169.254.169.123:123"]
+
+  validation {
+    condition     = length(var.ntp_upstreams) > 0 && alltrue([for u in var.ntp_upstreams : can(regex("^[^\\s:]+:[0-9]+$|^\\[[0-9a-fA-F:]+\\]:[0-9]+$", u))])
+    error_message = "Give at least one NTP upstream, each as host:port or [ipv6]:port."
   }
 }
 

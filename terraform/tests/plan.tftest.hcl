@@ -237,6 +237,15 @@ run "all_inputs" {
     condition     = aws_lb_target_group.this["traps"].health_check[0].path == "/healthz/traps" && aws_lb_target_group.this["ntp"].health_check[0].path == "/healthz/ntp"
     error_message = "Traps and NTP must be health-checked on their own paths."
   }
+
+  assert {
+    condition = jsondecode(one([for e in jsondecode(aws_ecs_task_definition.this.container_definitions)[0].environment : e.value if e.name == "NOCBOX_NTP"])) == {
+      listen          = "0.0.0.0:5123"
+      upstreams       = ["169.254.169.123:123"]
+      allowed_sources = ["10.100.0.0/16", "192.168.10.0/24"]
+    }
+    error_message = "enable_ntp must turn on the container's NTP service through NOCBOX_NTP, on ntp_port, tracking the Amazon Time Sync Service, for device_cidrs only."
+  }
 }
 
 run "listeners_forward_to_their_target_group" {

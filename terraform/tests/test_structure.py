@@ -323,6 +323,9 @@ def test_container_secrets_by_arn_and_plain_environment():
     assert "local.environment" in c["environment"]
     env = MODULE.locals["environment"]
     assert "DEVICE_CIDRS = join(\",\", var.device_cidrs)" in env and env.rstrip("})").endswith("var.environment"), env
+    assert "local.ntp_environment" in env, env
+    ntp = MODULE.locals["ntp_environment"]
+    assert "var.enable_ntp" in ntp and "NOCBOX_NTP" in ntp and "var.ntp_upstreams" in ntp, ntp
     conditions = " ".join(v["condition"] for v in MODULE.variables["secrets"]["validation"])
     assert "secretsmanager" in conditions and "ssm" in conditions
 
