@@ -77,6 +77,16 @@ pub fn render(doc: &Value) -> String {
                 s(&c["last_success"]),
                 s(&c["last_error"])
             ));
+            // Details (listen addresses, NTP upstream and offset...) on an indented line.
+            let details: Vec<String> = c["detail"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| format!("{k}={}", s(v)))
+                .collect();
+            if !details.is_empty() {
+                out.push_str(&format!("{:<22} {}\n", "", details.join("  ")));
+            }
         }
     }
     out.push_str("\nQUEUES\n");

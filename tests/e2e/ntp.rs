@@ -231,6 +231,18 @@ fn ntp_server_tracks_chrony_serves_chrony_and_goes_unsynchronised_without_it() {
         );
     }
 
+    // `nocbox status` shows what is advertised and where it comes from.
+    let status =
+        run(Command::new(BIN).args(["status", "--url", &format!("http://{}", nb.addr("api"))]));
+    for needle in [
+        "synchronised=yes",
+        "stratum=4",
+        "upstream=127.0.0.1",
+        "offset=",
+    ] {
+        assert!(status.contains(needle), "no {needle} in:\n{status}");
+    }
+
     // The upstream stops: after unsynchronised_after (3 s) replies say so, /healthz/ntp fails,
     // the overall /healthz does not (nocbox itself is fine), and chronyd no longer accepts us.
     up.stop();
