@@ -237,6 +237,21 @@ fn spawn_outputs(
             }
         });
     }
+    if let Some(dd) = outputs_cfg.datadog.clone().filter(|d| d.metrics.enabled) {
+        let m = &dd.metrics;
+        let rx = builder.add_output(
+            "datadog_metrics",
+            m.queue_size,
+            m.queue_bytes,
+            Accepts::Metrics,
+        );
+        let ctx = ctx.clone();
+        outputs.spawn(async move {
+            if let Err(e) = crate::outputs::datadog::run_metrics(dd, rx, ctx.clone()).await {
+                failed("datadog_metrics".into(), &ctx, e);
+            }
+        });
+    }
     for (i, f) in outputs_cfg.syslog_forward.iter().cloned().enumerate() {
         let name = format!("syslog_forward_{i}");
         let rx = builder.add_output(&name, f.queue_size, f.queue_bytes, Accepts::Logs);

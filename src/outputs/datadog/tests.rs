@@ -27,6 +27,7 @@ fn dd(endpoint: Option<&str>, site: &str, transport: LogsTransport) -> DatadogCo
             endpoint: endpoint.map(str::to_string),
             ..DatadogLogsConfig::default()
         },
+        metrics: Default::default(),
     }
 }
 
@@ -199,11 +200,16 @@ fn ctx(t: &Telemetry, stop: CancellationToken) -> OutputContext {
 
 use crate::event::samples::{log, metric};
 
+#[path = "metrics_tests.rs"]
+mod metrics_tests;
+
 /// One request as the responder saw it: head (request line + headers) and the gunzipped body.
 #[derive(Debug)]
 struct Seen {
     head: String,
     body: Value,
+    /// Bytes on the wire (gzip).
+    wire: usize,
 }
 
 type Log = Arc<Mutex<Vec<Seen>>>;
@@ -260,6 +266,7 @@ async fn serve_one(mut s: TcpStream, code: u16, log: &Log) {
     log.lock().unwrap().push(Seen {
         head,
         body: serde_json::from_str(&raw).unwrap(),
+        wire: len,
     });
     let resp = format!(
         "HTTP/1.1 {code} X\r\nContent-Type: application/json\r\nContent-Length: 14\r\n\
