@@ -10,5 +10,6 @@ mod datadog_http;
 mod datadog_tcp;
 mod drain;
 mod forward;
+mod metrics_out;
 mod status_page;
 mod syslog_in;
