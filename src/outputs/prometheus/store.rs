@@ -12,8 +12,8 @@
 //!   when nocbox starts or when the series comes back after being stale, which Prometheus
 //!   treats as a counter reset.
 //! - labels: a `key:value` tag becomes the label `key="value"` (split at the first `:`, the key
-//!   made a valid label name); a tag without `:` becomes `tag="true"` (an empty value would be
-//!   the same as no label to Prometheus); the host resource becomes `host`. Tags with the same
+//!   made a valid label name); a tag without `:` such as `critical` becomes `critical="true"`
+//!   (an empty value would be the same as no label to Prometheus); the host resource becomes `host`. Tags with the same
 //!   key (Datadog allows them) become one label with the values sorted and joined by `,`.
 //! - staleness: a series not updated for `max(stale_after, 3 × its interval)` is removed.
 //! - cap: at most `max_series` series; a point of a further new series is refused.
