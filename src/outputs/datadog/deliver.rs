@@ -49,31 +49,36 @@ pub(super) enum OnBadKey {
     Drop,
 }
 
-/// Everything the sender needs besides the client. Its `Debug` never shows the key.
-pub(super) struct SendSettings {
+/// Where an HTTP output posts and how often. Its `Debug` never shows the key.
+pub(super) struct Post {
+    pub url: Url,
+    pub api_key: HeaderValue,
+    /// Longest wait before a partial batch is sent.
+    pub flush_interval: Duration,
+    pub policy: BackoffPolicy,
+}
+
+impl std::fmt::Debug for Post {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Post")
+            .field("url", &self.url.as_str())
+            .field("api_key", &"<redacted>")
+            .field("flush_interval", &self.flush_interval)
+            .field("policy", &self.policy)
+            .finish()
+    }
+}
+
+/// What differs between the outputs that use the sender.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Rules {
     /// Output (and component) name: `datadog_logs`, `datadog_metrics`.
     pub name: &'static str,
     /// What a batch's events are called in messages: `logs`, `points`.
     pub noun: &'static str,
-    pub url: Url,
-    pub api_key: HeaderValue,
-    pub policy: BackoffPolicy,
     pub on_bad_key: OnBadKey,
     /// Largest gzip body the API takes; a larger one is split before it is sent.
     pub max_compressed: Option<usize>,
-}
-
-impl std::fmt::Debug for SendSettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SendSettings")
-            .field("name", &self.name)
-            .field("url", &self.url.as_str())
-            .field("api_key", &"<redacted>")
-            .field("policy", &self.policy)
-            .field("on_bad_key", &self.on_bad_key)
-            .field("max_compressed", &self.max_compressed)
-            .finish()
-    }
 }
 
 /// A client with nocbox's rustls config (bundled roots plus the optional CA file), HTTP/1.1.
@@ -146,7 +151,8 @@ enum Next<B> {
 
 /// Sends batches to one URL.
 pub(super) struct Sender {
-    s: SendSettings,
+    post: Post,
+    rules: Rules,
     client: Client,
     pub stats: Stats,
     backoff: Backoff,
@@ -156,13 +162,20 @@ pub(super) struct Sender {
 
 impl Sender {
     /// A sender whose waits and requests end when `cancel` fires. Marks the component healthy.
-    pub fn new(s: SendSettings, client: Client, t: &Telemetry, cancel: CancellationToken) -> Self {
-        let stats = Stats::new(t, s.name);
-        stats.comp.set_detail("endpoint", &s.url);
+    pub fn new(
+        post: Post,
+        rules: Rules,
+        client: Client,
+        t: &Telemetry,
+        cancel: CancellationToken,
+    ) -> Self {
+        let stats = Stats::new(t, rules.name);
+        stats.comp.set_detail("endpoint", &post.url);
         stats.comp.set_healthy(true);
         Sender {
-            backoff: Backoff::new(s.policy),
-            s,
+            backoff: Backoff::new(post.policy),
+            post,
+            rules,
             client,
             stats,
             flog: FailureLog::new(Duration::from_secs(60)),
@@ -186,7 +199,11 @@ impl Sender {
 
     async fn deliver_one<B: Batch>(&mut self, b: B, work: &mut Vec<B>) -> Result<(), Cancelled> {
         let mut body = encode(&b).await;
-        if self.s.max_compressed.is_some_and(|max| body.len() > max) {
+        if self
+            .rules
+            .max_compressed
+            .is_some_and(|max| body.len() > max)
+        {
             self.split(b, work, "too_large", "is over the compressed size limit");
             return Ok(());
         }
@@ -220,7 +237,7 @@ impl Sender {
         let resp = match outcome {
             Outcome::Status(resp) => resp,
             Outcome::Transport(e) => {
-                let msg = format!("POST {} failed: {}", self.s.url, error_chain(&e));
+                let msg = format!("POST {} failed: {}", self.post.url, error_chain(&e));
                 self.failure(transport_reason(&e), msg, true);
                 return Next::Retry(b, self.backoff.next_delay(fastrand::f64()));
             }
@@ -243,18 +260,22 @@ impl Sender {
                 let reason = if code == 401 { "http_401" } else { "http_403" };
                 let msg = format!(
                     "Datadog rejected the API key ({code}) at {}; check outputs.datadog.api_key",
-                    self.s.url
+                    self.post.url
                 );
-                if self.s.on_bad_key == OnBadKey::Hold {
+                if self.rules.on_bad_key == OnBadKey::Hold {
                     self.failure(reason, msg, true);
                     return Next::Retry(b, self.backoff.config_error_delay(fastrand::f64()));
                 }
                 let n = b.events();
                 self.stats.dropped(reason, n);
-                self.failure(reason, format!("{msg}; {n} {} dropped", self.s.noun), false);
+                self.failure(
+                    reason,
+                    format!("{msg}; {n} {} dropped", self.rules.noun),
+                    false,
+                );
             }
             Verdict::Retry(reason) => {
-                self.failure(reason, format!("{} answered {status}", self.s.url), true);
+                self.failure(reason, format!("{} answered {status}", self.post.url), true);
                 return Next::Retry(b, self.backoff.next_delay(fastrand::f64()));
             }
         }
@@ -279,8 +300,8 @@ impl Sender {
     async fn attempt(&self, body: Bytes) -> Result<Outcome, Cancelled> {
         let req = self
             .client
-            .post(self.s.url.clone())
-            .header("DD-API-KEY", self.s.api_key.clone())
+            .post(self.post.url.clone())
+            .header("DD-API-KEY", self.post.api_key.clone())
             .header(CONTENT_TYPE, "application/json")
             .header(CONTENT_ENCODING, "gzip")
             .body(body)
@@ -301,8 +322,8 @@ impl Sender {
         if let Some(d) = self.flog.success(std::time::Instant::now()) {
             let secs = d.as_secs();
             tracing::info!(
-                output = self.s.name,
-                endpoint = %self.s.url,
+                output = self.rules.name,
+                endpoint = %self.post.url,
                 "delivering again after {secs} s of failures"
             );
         }
@@ -317,10 +338,10 @@ impl Sender {
         self.stats.dropped(reason, n);
         let msg = format!(
             "{} refused a batch ({status}); {n} {} dropped: {body}",
-            self.s.url, self.s.noun
+            self.post.url, self.rules.noun
         );
         self.stats.comp.error(&msg);
-        tracing::warn!(output = self.s.name, "{msg}");
+        tracing::warn!(output = self.rules.name, "{msg}");
     }
 
     /// Halves go on the work stack; a batch that cannot be split is dropped as `reason`.
@@ -335,11 +356,11 @@ impl Sender {
                 self.stats.dropped(reason, b.events());
                 let msg = format!(
                     "a single {} for {} {why}; dropped",
-                    self.s.noun.trim_end_matches('s'),
-                    self.s.url
+                    self.rules.noun.trim_end_matches('s'),
+                    self.post.url
                 );
                 self.stats.comp.error(&msg);
-                tracing::warn!(output = self.s.name, "{msg}");
+                tracing::warn!(output = self.rules.name, "{msg}");
             }
         }
     }
@@ -351,7 +372,7 @@ impl Sender {
         self.stats.comp.error(&msg);
         if let Some(suppressed) = self.flog.failure(std::time::Instant::now()) {
             let then = if retrying { "; retrying" } else { "" };
-            tracing::warn!(output = self.s.name, reason, suppressed, "{msg}{then}");
+            tracing::warn!(output = self.rules.name, reason, suppressed, "{msg}{then}");
         }
     }
 }

@@ -4,61 +4,40 @@
 
 use std::time::Duration;
 
-use reqwest::header::HeaderValue;
-use reqwest::{Client, Url};
+use reqwest::Client;
 
-use super::deliver::{Batch, OnBadKey, SendSettings, Sender};
+use super::deliver::{Batch, OnBadKey, Post, Rules, Sender};
 use super::mark;
 use super::payload::{self, Batcher, Entry};
 use super::pump::{self, Feed, Timing};
 use crate::event::{Event, LogRecord};
-use crate::outputs::backoff::BackoffPolicy;
 use crate::outputs::{is_log, OutputContext};
 use crate::pipeline::EventRx;
 use crate::telemetry::Counter;
 
-pub(super) use super::deliver::client;
-
 pub(super) const NAME: &str = "datadog_logs";
 
-/// What the HTTP loop needs besides the client. Its `Debug` never shows the key.
-pub(super) struct HttpSettings {
-    pub url: Url,
-    pub api_key: HeaderValue,
-    pub flush_interval: Duration,
-    pub mark_interval: Duration,
-    pub policy: BackoffPolicy,
-}
-
-impl std::fmt::Debug for HttpSettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HttpSettings")
-            .field("url", &self.url.as_str())
-            .field("api_key", &"<redacted>")
-            .field("flush_interval", &self.flush_interval)
-            .field("mark_interval", &self.mark_interval)
-            .field("policy", &self.policy)
-            .finish()
-    }
-}
-
-pub(super) async fn run(s: HttpSettings, client: Client, rx: EventRx, ctx: OutputContext) {
+/// Posts the log events of `rx` to `post.url` with a mark every `mark_interval` (zero: none).
+pub(super) async fn run(
+    post: Post,
+    mark_interval: Duration,
+    client: Client,
+    rx: EventRx,
+    ctx: OutputContext,
+) {
     let timing = Timing {
-        flush_interval: s.flush_interval,
-        tick: s.mark_interval,
+        flush_interval: post.flush_interval,
+        tick: mark_interval,
     };
-    let settings = SendSettings {
+    let rules = Rules {
         name: NAME,
         noun: "logs",
-        url: s.url,
-        api_key: s.api_key,
-        policy: s.policy,
         // A wrong key is a configuration error: logs stay useful for 18 h, so hold them.
         on_bad_key: OnBadKey::Hold,
         // The intake limits the uncompressed size only (the batcher keeps to it).
         max_compressed: None,
     };
-    let sender = Sender::new(settings, client, &ctx.telemetry, ctx.hard_stop.clone());
+    let sender = Sender::new(post, rules, client, &ctx.telemetry, ctx.hard_stop.clone());
     let feed = LogFeed {
         marks: sender.stats.counter("nocbox.output.marks"),
         dropped_too_large: ctx.telemetry.counter(

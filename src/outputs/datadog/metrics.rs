@@ -9,59 +9,40 @@
 
 use std::time::Duration;
 
-use reqwest::header::HeaderValue;
-use reqwest::{Client, Url};
+use reqwest::Client;
 
-use super::deliver::{Batch, OnBadKey, SendSettings, Sender};
+use super::deliver::{Batch, OnBadKey, Post, Rules, Sender};
 use super::pump::{self, Feed, Timing};
 use super::series::{self, Limits, SeriesBatch, SeriesPoint};
 use crate::event::Event;
-use crate::outputs::backoff::BackoffPolicy;
 use crate::outputs::OutputContext;
 use crate::pipeline::EventRx;
 use crate::telemetry::Telemetry;
 
 pub(super) const NAME: &str = "datadog_metrics";
 
-/// What the metrics loop needs besides the client. Its `Debug` never shows the key.
-pub(super) struct MetricsSettings {
-    pub url: Url,
-    pub api_key: HeaderValue,
-    pub flush_interval: Duration,
-    pub policy: BackoffPolicy,
-    pub limits: Limits,
-}
-
-impl std::fmt::Debug for MetricsSettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MetricsSettings")
-            .field("url", &self.url.as_str())
-            .field("api_key", &"<redacted>")
-            .field("flush_interval", &self.flush_interval)
-            .field("policy", &self.policy)
-            .field("limits", &self.limits)
-            .finish()
-    }
-}
-
-pub(super) async fn run(s: MetricsSettings, client: Client, rx: EventRx, ctx: OutputContext) {
+/// Posts the metric events of `rx` to `post.url` in batches within `limits`.
+pub(super) async fn run(
+    post: Post,
+    limits: Limits,
+    client: Client,
+    rx: EventRx,
+    ctx: OutputContext,
+) {
     let timing = Timing {
-        flush_interval: s.flush_interval,
+        flush_interval: post.flush_interval,
         tick: Duration::ZERO,
     };
-    let settings = SendSettings {
+    let rules = Rules {
         name: NAME,
         noun: "points",
-        url: s.url,
-        api_key: s.api_key,
-        policy: s.policy,
         on_bad_key: OnBadKey::Drop,
-        max_compressed: Some(s.limits.max_compressed),
+        max_compressed: Some(limits.max_compressed),
     };
-    let sender = Sender::new(settings, client, &ctx.telemetry, ctx.hard_stop.clone());
+    let sender = Sender::new(post, rules, client, &ctx.telemetry, ctx.hard_stop.clone());
     let feed = MetricsFeed {
         t: ctx.telemetry.clone(),
-        limits: s.limits,
+        limits,
         batch: SeriesBatch::default(),
     };
     pump::run(feed, sender, rx, timing, ctx.hard_stop.clone()).await;

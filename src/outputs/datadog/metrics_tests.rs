@@ -3,8 +3,10 @@
 
 use super::*;
 use crate::event::{MetricRecord, MetricType};
-use crate::outputs::datadog::metrics::{self, MetricsSettings};
+use crate::outputs::datadog::metrics;
 use crate::outputs::datadog::series::Limits;
+
+const SERIES: &str = "/api/v2/series";
 
 fn point(metric: &str, value: f64, tags: &[&str]) -> Arc<Event> {
     Arc::new(Event::Metric(MetricRecord {
@@ -18,43 +20,12 @@ fn point(metric: &str, value: f64, tags: &[&str]) -> Arc<Event> {
     }))
 }
 
-fn msettings(base: &str, limits: Limits) -> MetricsSettings {
-    let mut key = HeaderValue::from_static("secret-key");
-    key.set_sensitive(true);
-    MetricsSettings {
-        url: Url::parse(&format!("{base}/api/v2/series")).unwrap(),
-        api_key: key,
-        flush_interval: Duration::from_millis(50),
-        policy: BackoffPolicy {
-            base: Duration::from_millis(10),
-            cap: Duration::from_millis(40),
-        },
-        limits,
-    }
-}
-
-/// Runs the metrics loop over `events` (the queue then closes) with `limits`.
+/// The metrics loop over `events`, batches within `limits`.
 async fn run_with(script: Vec<u16>, events: Vec<Arc<Event>>, limits: Limits) -> (Telemetry, Log) {
-    crate::tls::install_provider();
-    let (base, seen) = responder(script).await;
-    let t = Telemetry::new();
-    let (tx, rx) = mpsc::channel(1000);
-    for e in events {
-        tx.send(e).await.unwrap();
-    }
-    drop(tx);
-    let tls = crate::tls::client_config(None).unwrap();
-    let client = http::client(&tls, Duration::from_secs(5)).unwrap();
-    let run = metrics::run(
-        msettings(&base, limits),
-        client,
-        rx,
-        ctx(&t, CancellationToken::new()),
-    );
-    tokio::time::timeout(Duration::from_secs(20), run)
-        .await
-        .unwrap();
-    (t, seen)
+    drive(script, events, |base, client, rx, ctx| {
+        metrics::run(post(&base, SERIES), limits, client, rx, ctx)
+    })
+    .await
 }
 
 async fn run_metrics_http(script: Vec<u16>, events: Vec<Arc<Event>>) -> (Telemetry, Log) {
@@ -125,7 +96,6 @@ async fn retries_408_429_5xx_and_transport_answers_with_the_same_body() {
 
 #[tokio::test]
 async fn a_dead_endpoint_is_retried_until_the_hard_stop_counts_the_points() {
-    crate::tls::install_provider();
     // A port nobody listens on: connection refused, a transport error.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -138,10 +108,14 @@ async fn a_dead_endpoint_is_retried_until_the_hard_stop_counts_the_points() {
     for i in 0..3 {
         tx.send(point("a", f64::from(i), &[])).await.unwrap();
     }
-    let tls = crate::tls::client_config(None).unwrap();
-    let client = http::client(&tls, Duration::from_secs(5)).unwrap();
-    let s = msettings(&format!("http://127.0.0.1:{port}"), Limits::default());
-    let task = tokio::spawn(metrics::run(s, client, rx, ctx(&t, stop.clone())));
+    let p = post(&format!("http://127.0.0.1:{port}"), SERIES);
+    let task = tokio::spawn(metrics::run(
+        p,
+        Limits::default(),
+        test_client(),
+        rx,
+        ctx(&t, stop.clone()),
+    ));
     tokio::time::sleep(Duration::from_millis(300)).await;
     tx.send(point("queued", 1.0, &[])).await.unwrap();
     stop.cancel();
@@ -300,15 +274,13 @@ async fn points_that_age_past_the_hour_while_retried_are_dropped_as_too_old() {
 
 #[tokio::test]
 async fn a_partial_batch_goes_after_the_flush_interval() {
-    crate::tls::install_provider();
     let (base, seen) = responder(vec![202]).await;
     let t = Telemetry::new();
     let (tx, rx) = mpsc::channel(10);
-    let tls = crate::tls::client_config(None).unwrap();
-    let client = http::client(&tls, Duration::from_secs(5)).unwrap();
     let task = tokio::spawn(metrics::run(
-        msettings(&base, Limits::default()),
-        client,
+        post(&base, SERIES),
+        Limits::default(),
+        test_client(),
         rx,
         ctx(&t, CancellationToken::new()),
     ));
@@ -324,13 +296,6 @@ async fn a_partial_batch_goes_after_the_flush_interval() {
     drop(tx);
     task.await.unwrap();
     assert_eq!(m(&t, "nocbox.output.sent", None), 1);
-}
-
-#[test]
-fn metrics_settings_debug_never_shows_the_key() {
-    let s = format!("{:?}", msettings("http://127.0.0.1:1", Limits::default()));
-    assert!(!s.contains("secret-key"), "{s}");
-    assert!(s.contains("/api/v2/series"), "{s}");
 }
 
 #[test]

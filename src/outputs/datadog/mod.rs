@@ -131,15 +131,9 @@ pub async fn run_logs(cfg: DatadogConfig, rx: EventRx, ctx: OutputContext) -> an
     let (tls, plan) = plan(&cfg)?;
     match plan {
         Plan::Http { url, api_key } => {
-            let client = http::client(&tls, cfg.logs.timeout).map_err(SetupError::from)?;
-            let s = http::HttpSettings {
-                url,
-                api_key,
-                flush_interval: cfg.logs.flush_interval,
-                mark_interval: cfg.logs.mark_interval,
-                policy: BackoffPolicy::DEFAULT,
-            };
-            http::run(s, client, rx, ctx).await;
+            let l = &cfg.logs;
+            let (client, post) = http_setup(&tls, url, api_key, l.timeout, l.flush_interval)?;
+            http::run(post, l.mark_interval, client, rx, ctx).await;
         }
         Plan::Tcp { target, api_key } => {
             tcp::run(
@@ -164,16 +158,28 @@ pub async fn run_metrics(
 ) -> anyhow::Result<()> {
     let tls = crate::tls::client_config(cfg.ca_file.as_deref()).map_err(SetupError::from)?;
     let (url, api_key) = metrics_plan(&cfg)?;
-    let client = deliver::client(&tls, cfg.metrics.timeout).map_err(SetupError::from)?;
-    let s = metrics::MetricsSettings {
+    let m = &cfg.metrics;
+    let (client, post) = http_setup(&tls, url, api_key, m.timeout, m.flush_interval)?;
+    metrics::run(post, series::Limits::default(), client, rx, ctx).await;
+    Ok(())
+}
+
+/// The client of an HTTP output and where it posts, with the default back-off.
+fn http_setup(
+    tls: &ClientConfig,
+    url: Url,
+    api_key: HeaderValue,
+    timeout: std::time::Duration,
+    flush_interval: std::time::Duration,
+) -> Result<(reqwest::Client, deliver::Post), SetupError> {
+    let client = deliver::client(tls, timeout)?;
+    let post = deliver::Post {
         url,
         api_key,
-        flush_interval: cfg.metrics.flush_interval,
+        flush_interval,
         policy: BackoffPolicy::DEFAULT,
-        limits: series::Limits::default(),
     };
-    metrics::run(s, client, rx, ctx).await;
-    Ok(())
+    Ok((client, post))
 }
 
 const LOGS_PATH: &str = "/api/v2/logs";
