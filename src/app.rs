@@ -169,7 +169,8 @@ pub async fn run_until(
         tags: cfg.tags.clone(),
     };
     let mut builder = PipelineBuilder::new(&telemetry);
-    let mut outputs = spawn_outputs(&settings, &outputs_cfg, &mut builder, &ctx);
+    let metric_events = crate::outputs::prometheus::Exposition::default();
+    let mut outputs = spawn_outputs(&settings, &outputs_cfg, &mut builder, &ctx, &metric_events);
     let pipeline = builder.build();
     let view = pipeline.view();
 
@@ -200,7 +201,8 @@ pub async fn run_until(
     let api_state = crate::api::ApiState {
         telemetry: telemetry.clone(),
         queues: view.clone(),
-        prometheus: outputs_cfg.prometheus.as_ref().is_none_or(|p| p.enabled),
+        prometheus: prometheus_config(&outputs_cfg).is_some(),
+        metric_events,
     };
     let api_stop = CancellationToken::new();
     let api = tokio::spawn(crate::api::serve(api_listener, api_state, api_stop.clone()));
@@ -225,6 +227,7 @@ fn spawn_outputs(
     outputs_cfg: &OutputsConfig,
     builder: &mut PipelineBuilder,
     ctx: &OutputContext,
+    metric_events: &crate::outputs::prometheus::Exposition,
 ) -> JoinSet<()> {
     let mut outputs = JoinSet::new();
     let failed = |name: String, ctx: &OutputContext, e: anyhow::Error| {
@@ -252,6 +255,26 @@ fn spawn_outputs(
             }
         });
     }
+    if let Some(dd) = outputs_cfg.datadog.clone().filter(|d| d.metrics.enabled) {
+        let m = &dd.metrics;
+        let rx = builder.add_output(
+            "datadog_metrics",
+            m.queue_size,
+            m.queue_bytes,
+            Accepts::Metrics,
+        );
+        let ctx = ctx.clone();
+        outputs.spawn(async move {
+            if let Err(e) = crate::outputs::datadog::run_metrics(dd, rx, ctx.clone()).await {
+                failed("datadog_metrics".into(), &ctx, e);
+            }
+        });
+    }
+    if let Some(p) = prometheus_config(outputs_cfg) {
+        let rx = builder.add_output("prometheus", p.queue_size, p.queue_bytes, Accepts::Metrics);
+        let out = metric_events.clone();
+        outputs.spawn(crate::outputs::prometheus::run(p, out, rx, ctx.clone()));
+    }
     for (i, f) in outputs_cfg.syslog_forward.iter().cloned().enumerate() {
         let name = format!("syslog_forward_{i}");
         let rx = builder.add_output(&name, f.queue_size, f.queue_bytes, Accepts::Logs);
@@ -263,6 +286,12 @@ fn spawn_outputs(
         });
     }
     outputs
+}
+
+/// `outputs.prometheus` when enabled: on by default, also without the section.
+fn prometheus_config(outputs_cfg: &OutputsConfig) -> Option<crate::config::PrometheusConfig> {
+    let p = outputs_cfg.prometheus.clone().unwrap_or_default();
+    p.enabled.then_some(p)
 }
 
 /// Input tasks, one supervisor per input component.

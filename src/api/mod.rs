@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use crate::outputs::prometheus::Exposition;
 use crate::pipeline::QueueView;
 use crate::telemetry::{render_prometheus, Telemetry};
 
@@ -25,6 +26,9 @@ pub struct ApiState {
     pub queues: QueueView,
     /// `outputs.prometheus.enabled`.
     pub prometheus: bool,
+    /// What the `prometheus` output publishes from metric events; shown after nocbox's own
+    /// metrics.
+    pub metric_events: Exposition,
 }
 
 pub fn router(state: ApiState) -> Router {
@@ -142,17 +146,80 @@ async fn metrics(State(state): State<ApiState>) -> Response {
         )
             .into_response();
     }
-    state.queues.queues();
     (
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        render_prometheus(&state.telemetry),
+        metrics_text(&state),
     )
         .into_response()
 }
 
+/// nocbox's own metrics, then the metric events' series (names never clash: the `prometheus`
+/// output refuses `nocbox_*`).
+fn metrics_text(state: &ApiState) -> String {
+    state.queues.queues();
+    let own = render_prometheus(&state.telemetry);
+    let events = state.metric_events.text();
+    let mut text = String::with_capacity(own.len() + events.len());
+    text.push_str(&own);
+    text.push_str(&events);
+    text
+}
+
 async fn status_page(State(state): State<ApiState>) -> Html<String> {
     Html(page::render(&status_doc(&state)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(prometheus: bool) -> ApiState {
+        let t = Telemetry::new();
+        t.counter("nocbox.syslog.received", &[("transport", "udp")])
+            .add(2);
+        let events = Exposition::default();
+        events.publish("# TYPE network_tcp_can_connect gauge\nnetwork_tcp_can_connect 1\n".into());
+        ApiState {
+            telemetry: t,
+            queues: crate::pipeline::PipelineBuilder::new(&Telemetry::new())
+                .build()
+                .view(),
+            prometheus,
+            metric_events: events,
+        }
+    }
+
+    async fn body(r: Response) -> String {
+        let b = axum::body::to_bytes(r.into_body(), 1 << 20).await.unwrap();
+        String::from_utf8(b.to_vec()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn metrics_shows_own_metrics_then_metric_events() {
+        let r = metrics(State(state(true))).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(r.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4"));
+        let text = body(r).await;
+        let own = text
+            .find("nocbox_syslog_received_total{transport=\"udp\"} 2")
+            .expect("own metrics");
+        let events = text
+            .find("# TYPE network_tcp_can_connect gauge\nnetwork_tcp_can_connect 1\n")
+            .expect("metric events");
+        assert!(own < events, "{text}");
+        assert!(text.ends_with('\n'));
+    }
+
+    #[tokio::test]
+    async fn metrics_is_404_when_prometheus_is_off() {
+        let r = metrics(State(state(false))).await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        assert!(!body(r).await.contains("network_tcp"));
+    }
 }

@@ -318,7 +318,7 @@ pub struct DeviceConfig {
 pub struct OutputsConfig {
     /// JSON lines on stdout. Default: on when no Datadog API key is set.
     pub stdout: Option<StdoutConfig>,
-    /// Datadog logs (and, later, metrics).
+    /// Datadog logs and metrics.
     pub datadog: Option<DatadogConfig>,
     /// Prometheus exposition on the API's `/metrics`.
     pub prometheus: Option<PrometheusConfig>,
@@ -356,13 +356,48 @@ fn default_queue_bytes() -> usize {
     64 << 20
 }
 
-/// `outputs.prometheus:`
+/// `outputs.prometheus:` `/metrics` on the API shows nocbox's own metrics and, from the
+/// `prometheus` output, the latest value of every metric event's series.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PrometheusConfig {
-    /// Serve `/metrics`. Default true.
+    /// Serve `/metrics` and run the `prometheus` output. Default true.
     #[serde(default = "yes")]
     pub enabled: bool,
+    /// A series not updated for this long (or for 3 of its intervals, if that is longer)
+    /// disappears from `/metrics`, so a removed device or interface stops being shown.
+    /// Default 5m.
+    #[serde(default = "default_stale_after", with = "humantime_serde")]
+    pub stale_after: Duration,
+    /// Most series kept; points of further new series are dropped and counted
+    /// (`nocbox.output.dropped{output="prometheus",reason="max_series"}`). Default 100000.
+    #[serde(default = "default_max_series")]
+    pub max_series: usize,
+    /// Queue size in points. Default 100000.
+    #[serde(default = "default_big_queue")]
+    pub queue_size: usize,
+    /// Queue size in (approximate) bytes. Default 64 MiB.
+    #[serde(default = "default_queue_bytes")]
+    pub queue_bytes: usize,
+}
+
+impl Default for PrometheusConfig {
+    fn default() -> Self {
+        PrometheusConfig {
+            enabled: true,
+            stale_after: default_stale_after(),
+            max_series: default_max_series(),
+            queue_size: default_big_queue(),
+            queue_bytes: default_queue_bytes(),
+        }
+    }
+}
+
+fn default_stale_after() -> Duration {
+    Duration::from_secs(300)
+}
+fn default_max_series() -> usize {
+    100_000
 }
 
 fn yes() -> bool {
@@ -390,6 +425,9 @@ pub struct DatadogConfig {
     /// Log forwarding settings.
     #[serde(default)]
     pub logs: DatadogLogsConfig,
+    /// Metric forwarding settings (series API v2 at `endpoint`).
+    #[serde(default)]
+    pub metrics: DatadogMetricsConfig,
 }
 
 fn default_site() -> String {
@@ -462,6 +500,45 @@ fn default_big_queue() -> usize {
 }
 fn default_timeout() -> Duration {
     Duration::from_secs(30)
+}
+
+/// `outputs.datadog.metrics:` metric events to the series API v2 (`POST <endpoint>/api/v2/series`),
+/// output `datadog_metrics`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatadogMetricsConfig {
+    /// Send metric events to Datadog. Default true.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Longest wait before a partial batch of points is sent. Default 15s, the Datadog Agent's
+    /// flush period.
+    #[serde(default = "default_metrics_flush", with = "humantime_serde")]
+    pub flush_interval: Duration,
+    /// Queue size in points. Default 100000.
+    #[serde(default = "default_big_queue")]
+    pub queue_size: usize,
+    /// Queue size in (approximate) bytes. Default 64 MiB.
+    #[serde(default = "default_queue_bytes")]
+    pub queue_bytes: usize,
+    /// HTTP request timeout. Default 30s.
+    #[serde(default = "default_timeout", with = "humantime_serde")]
+    pub timeout: Duration,
+}
+
+impl Default for DatadogMetricsConfig {
+    fn default() -> Self {
+        DatadogMetricsConfig {
+            enabled: true,
+            flush_interval: default_metrics_flush(),
+            queue_size: default_big_queue(),
+            queue_bytes: default_queue_bytes(),
+            timeout: default_timeout(),
+        }
+    }
+}
+
+fn default_metrics_flush() -> Duration {
+    Duration::from_secs(15)
 }
 
 /// `outputs.syslog_forward[]:`

@@ -209,3 +209,58 @@ outputs:
         "AES-256C is a valid spelling"
     );
 }
+
+#[test]
+fn metric_outputs_have_defaults_and_checked_limits() {
+    let c = parse("c.yaml", "outputs: { datadog: { api_key: k } }\n", env).unwrap();
+    let o = c.outputs.unwrap();
+    let m = o.datadog.unwrap().metrics;
+    assert!(m.enabled);
+    assert_eq!(m.flush_interval, Duration::from_secs(15));
+    assert_eq!((m.queue_size, m.queue_bytes), (100_000, 64 << 20));
+    assert_eq!(m.timeout, Duration::from_secs(30));
+    assert!(o.prometheus.is_none(), "absent: on with the defaults");
+    let p = PrometheusConfig::default();
+    assert!(p.enabled);
+    assert_eq!(p.stale_after, Duration::from_secs(300));
+    assert_eq!((p.max_series, p.queue_size), (100_000, 100_000));
+
+    let text = "\
+outputs:
+  datadog:
+    api_key: k
+    metrics: { enabled: false, flush_interval: 2s, queue_size: 7, queue_bytes: 9, timeout: 5s }
+  prometheus: { stale_after: 90s, max_series: 10, queue_size: 3, queue_bytes: 4 }
+";
+    let o = parse("c.yaml", text, env).unwrap().outputs.unwrap();
+    let m = o.datadog.unwrap().metrics;
+    assert!(!m.enabled);
+    assert_eq!(m.flush_interval, Duration::from_secs(2));
+    assert_eq!((m.queue_size, m.queue_bytes), (7, 9));
+    assert_eq!(m.timeout, Duration::from_secs(5));
+    let p = o.prometheus.unwrap();
+    assert!(p.enabled);
+    assert_eq!(p.stale_after, Duration::from_secs(90));
+    assert_eq!((p.max_series, p.queue_size, p.queue_bytes), (10, 3, 4));
+
+    let text = "\
+outputs:
+  datadog:
+    api_key: k
+    metrics: { queue_size: 0, flush_interval: 0s, timeout: 1ms, colour: red }
+  prometheus: { stale_after: 0s, max_series: 0, queue_size: 0 }
+";
+    let errs = parse("c.yaml", text, env).unwrap_err();
+    let paths: Vec<&str> = errs.iter().map(|e| e.path.as_str()).collect();
+    for want in [
+        "outputs.datadog.metrics.queue_size",
+        "outputs.datadog.metrics.flush_interval",
+        "outputs.datadog.metrics.timeout",
+        "outputs.datadog.metrics.colour",
+        "outputs.prometheus.stale_after",
+        "outputs.prometheus.max_series",
+        "outputs.prometheus.queue_size",
+    ] {
+        assert!(paths.contains(&want), "{want} not in {paths:?}");
+    }
+}

@@ -4,6 +4,7 @@
 
 use std::collections::HashSet;
 use std::path::Path;
+use std::time::Duration;
 
 use super::locate::Seg;
 use super::model::*;
@@ -64,7 +65,7 @@ pub fn check(c: &Config) -> Vec<(Vec<Seg>, String)> {
         super::reach::check_tcp_checks(t, &mut out);
     }
     let sd = c.shutdown;
-    if sd.drain_period + sd.flush_timeout > std::time::Duration::from_secs(120) {
+    if sd.drain_period + sd.flush_timeout > Duration::from_secs(120) {
         out.push((
             p(&["shutdown"]),
             "drain_period + flush_timeout exceeds 120 s, ECS's longest stop timeout; the task would be killed mid-flush".into(),
@@ -227,24 +228,14 @@ fn check_outputs(o: &OutputsConfig, out: &mut Vec<(Vec<Seg>, String)>) {
     if let Some(st) = &o.stdout {
         check_queue(st.queue_size, p(&["outputs", "stdout", "queue_size"]), out);
     }
+    if let Some(pr) = &o.prometheus {
+        check_prometheus(pr, out);
+    }
     if let Some(d) = &o.datadog {
-        check_queue(
-            d.logs.queue_size,
-            p(&["outputs", "datadog", "logs", "queue_size"]),
-            out,
-        );
-        if d.logs.timeout.as_millis() < 100 {
-            out.push((
-                p(&["outputs", "datadog", "logs", "timeout"]),
-                "must be at least 100ms".into(),
-            ));
-        }
-        if d.logs.flush_interval.as_millis() < 10 {
-            out.push((
-                p(&["outputs", "datadog", "logs", "flush_interval"]),
-                "must be at least 10ms (0 would send one request per log)".into(),
-            ));
-        }
+        let l = &d.logs;
+        check_batching("logs", l.queue_size, l.timeout, l.flush_interval, out);
+        let m = &d.metrics;
+        check_batching("metrics", m.queue_size, m.timeout, m.flush_interval, out);
         if d.api_key.expose().trim().is_empty() {
             out.push((
                 p(&["outputs", "datadog", "api_key"]),
@@ -315,6 +306,41 @@ fn check_outputs(o: &OutputsConfig, out: &mut Vec<(Vec<Seg>, String)>) {
                 out.push((at("ca_file"), m));
             }
         }
+    }
+}
+
+/// `outputs.datadog.<what>`: the keys the batching HTTP outputs share.
+fn check_batching(
+    what: &str,
+    queue_size: usize,
+    timeout: Duration,
+    flush_interval: Duration,
+    out: &mut Vec<(Vec<Seg>, String)>,
+) {
+    let at = |k: &str| p(&["outputs", "datadog", what, k]);
+    check_queue(queue_size, at("queue_size"), out);
+    if timeout.as_millis() < 100 {
+        out.push((at("timeout"), "must be at least 100ms".into()));
+    }
+    if flush_interval.as_millis() < 10 {
+        out.push((
+            at("flush_interval"),
+            "must be at least 10ms (0 would send one request per event)".into(),
+        ));
+    }
+}
+
+fn check_prometheus(pr: &PrometheusConfig, out: &mut Vec<(Vec<Seg>, String)>) {
+    let at = |k: &str| p(&["outputs", "prometheus", k]);
+    check_queue(pr.queue_size, at("queue_size"), out);
+    if !(1..=10_000_000).contains(&pr.max_series) {
+        out.push((at("max_series"), "must be between 1 and 10000000".into()));
+    }
+    if pr.stale_after < Duration::from_secs(1) {
+        out.push((
+            at("stale_after"),
+            "must be at least 1s (series would vanish between updates)".into(),
+        ));
     }
 }
 

@@ -13,6 +13,7 @@ use crate::telemetry::Telemetry;
 
 pub mod backoff;
 pub mod datadog;
+pub mod prometheus;
 pub mod stdout;
 pub mod stream;
 pub mod syslog_forward;

@@ -5,7 +5,7 @@
 //! `output`). Hot paths look a counter up once and keep the handle.
 
 pub mod logging;
-mod prometheus;
+pub mod prometheus;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};

@@ -1,5 +1,6 @@
 //! Prometheus text exposition of the telemetry store: `nocbox.syslog.received{transport}`
-//! becomes `nocbox_syslog_received_total{transport="udp"}`.
+//! becomes `nocbox_syslog_received_total{transport="udp"}`. The naming helpers are shared with
+//! the `prometheus` output, which exposes metric events the same way.
 
 use std::fmt::Write;
 
@@ -23,7 +24,23 @@ pub fn sanitize(name: &str) -> String {
     s
 }
 
-fn escape(v: &str) -> String {
+/// A label name under Prometheus rules: `[a-zA-Z_][a-zA-Z0-9_]*`, and not starting with `__`
+/// (reserved for Prometheus itself). An empty name becomes `tag`.
+pub fn label_name(name: &str) -> String {
+    let mut s: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    if s.is_empty() || s.starts_with("__") {
+        s.insert_str(0, "tag");
+    } else if s.starts_with(|c: char| c.is_ascii_digit()) {
+        s.insert(0, '_');
+    }
+    s
+}
+
+/// A label value inside double quotes: backslash, quote and newline escaped.
+pub fn escape(v: &str) -> String {
     v.replace('\\', "\\\\")
         .replace('"', "\\\"")
         .replace('\n', "\\n")
@@ -35,7 +52,7 @@ fn labels(l: &[(String, String)]) -> String {
     }
     let inner: Vec<String> = l
         .iter()
-        .map(|(k, v)| format!("{}=\"{}\"", sanitize(k), escape(v)))
+        .map(|(k, v)| format!("{}=\"{}\"", label_name(k), escape(v)))
         .collect();
     format!("{{{}}}", inner.join(","))
 }

@@ -58,6 +58,11 @@ impl Intake {
         read_jsonl(&self.out.join("logs.jsonl"))
     }
 
+    /// Series elements accepted at `/api/v2/series`.
+    pub fn series(&self) -> Vec<Value> {
+        read_jsonl(&self.out.join("series.jsonl"))
+    }
+
     pub fn requests(&self) -> Vec<Value> {
         read_jsonl(&self.out.join("requests.jsonl"))
     }

@@ -10,6 +10,7 @@ mod datadog_http;
 mod datadog_tcp;
 mod drain;
 mod forward;
+mod metrics_out;
 mod ntp;
 mod status_page;
 mod syslog_in;

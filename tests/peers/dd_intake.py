@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A local stand-in for Datadog's HTTP v2 log intake, for nocbox's end-to-end tests.
+"""A local stand-in for Datadog's HTTP v2 log intake and series API, for nocbox's end-to-end tests.
 
 Checks the wire format as strictly as Datadog documents it and records what arrives:
 
@@ -13,13 +13,28 @@ Prints `LISTENING <port>` on stdout once ready. For each `POST /api/v2/logs`:
   - body not a JSON array, or an entry without `message`              -> 400
   - more than 1000 entries or more than 5,000,000 bytes uncompressed  -> 413
   - otherwise every entry is appended to DIR/logs.jsonl and 202 `{}` is answered.
+For each `POST /api/v2/series` (metrics, reference/datadog.md section 4):
+  - `DD-API-KEY` as above                                             -> 403
+  - `Content-Type` not application/json                              -> 400
+  - `Content-Encoding` not gzip or deflate, or not decompressible     -> 400
+  - over 512,000 bytes compressed, or 5,242,880 bytes or more after decompression -> 413
+  - body not `{"series": [...]}` with at least one element, or an element without a non-empty
+    `metric`, an integer `type` in 0..3, a non-empty `points` list of `{timestamp: int,
+    value: finite number}`, `tags` (if present) a list of strings, `resources` (if present) a
+    list of `{name: str, type: str}`, `interval` (if present) an integer               -> 400
+  - a point more than 1 h in the past or 10 min in the future (a seconds/milliseconds mix-up)
+                                                                       -> 400
+  - otherwise every series element is appended to DIR/series.jsonl and 202 `{"errors":[]}` is
+    answered.
 Every request (accepted or not) adds one line to DIR/requests.jsonl:
-  {"time", "method", "path", "entries", "bytes", "gzip_bytes", "status", "error", "headers"}
+  {"time", "method", "path", "entries", "points", "bytes", "gzip_bytes", "status", "error",
+   "headers"}
+(`entries`: logs or series elements; `gzip_bytes`: the body as received, whatever its encoding)
 with header names lower-cased and the API key's value replaced by "<redacted>".
 
 Fault injection: when DIR/mode holds a status code (503, 429, 500, 400, 413, 401, ...), every
-POST is answered with that code and nothing is recorded in logs.jsonl (requests.jsonl still gets
-the line). Delete or empty the file to go back to normal.
+POST is answered with that code and nothing is recorded in logs.jsonl or series.jsonl
+(requests.jsonl still gets the line). Delete or empty the file to go back to normal.
 
 Without --cert/--key it serves plain HTTP. It binds loopback only (peerguard.py's rule: a lab
 address is accepted only inside a lab namespace) and exits by itself after --max-seconds.
@@ -46,6 +61,12 @@ MAX_BYTES = 5_000_000
 # A compressed body larger than this is refused unread (and the connection closed).
 MAX_WIRE_BYTES = 64 * 1024 * 1024
 LOGS_PATH = "/api/v2/logs"
+SERIES_PATH = "/api/v2/series"
+# Series API: over this compressed is refused; this many bytes or more decompressed is refused.
+SERIES_MAX_WIRE = 512_000
+SERIES_MAX_BYTES = 5_242_880
+SERIES_MAX_AGE = 3600
+SERIES_MAX_AHEAD = 600
 
 
 class Reject(Exception):
@@ -70,32 +91,79 @@ class Store:
             return None
         return int(text) if text.isdigit() and 100 <= int(text) <= 599 else None
 
-    def record(self, request_line, entries):
+    def record(self, request_line, entries, name="logs.jsonl"):
         with self.lock:
             if entries:
-                with open(os.path.join(self.dir, "logs.jsonl"), "a", encoding="utf-8") as f:
+                with open(os.path.join(self.dir, name), "a", encoding="utf-8") as f:
                     for e in entries:
                         f.write(json.dumps(e, separators=(",", ":")) + "\n")
             with open(os.path.join(self.dir, "requests.jsonl"), "a", encoding="utf-8") as f:
                 f.write(json.dumps(request_line, separators=(",", ":")) + "\n")
 
 
-def gunzip_limited(data):
-    """Decompresses gzip data (all members), refusing (413) more than MAX_BYTES of output."""
+def gunzip_limited(data, max_bytes=MAX_BYTES, wbits=16 + zlib.MAX_WBITS, name="gzip"):
+    """Decompresses gzip data (all members; or zlib data for `deflate` with wbits=MAX_WBITS),
+    refusing (413) more than max_bytes of output."""
     out = bytearray()
     rest = data
     while rest:
-        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        d = zlib.decompressobj(wbits)
         try:
-            out += d.decompress(rest, MAX_BYTES + 1 - len(out))
+            out += d.decompress(rest, max_bytes + 1 - len(out))
         except zlib.error as e:
-            raise Reject(400, f"body is not valid gzip: {e}") from None
-        if len(out) > MAX_BYTES:
-            raise Reject(413, f"uncompressed body over {MAX_BYTES} bytes")
+            raise Reject(400, f"body is not valid {name}: {e}") from None
+        if len(out) > max_bytes:
+            raise Reject(413, f"uncompressed body over {max_bytes} bytes")
         if not d.eof:
-            raise Reject(400, "gzip stream is truncated")
+            raise Reject(400, f"{name} stream is truncated")
         rest = d.unused_data
     return bytes(out)
+
+
+def check_series(raw, now):
+    """The series elements of a v2 series body, or Reject(400) naming the first problem."""
+    try:
+        body = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise Reject(400, f"body is not JSON: {e}") from None
+    series = body.get("series") if isinstance(body, dict) else None
+    if not isinstance(series, list) or not series:
+        raise Reject(400, 'body is not {"series": [...]} with at least one element')
+    for i, s in enumerate(series):
+        where = f"series[{i}]"
+        if not isinstance(s, dict):
+            raise Reject(400, f"{where} is not an object")
+        if not isinstance(s.get("metric"), str) or not s["metric"]:
+            raise Reject(400, f"{where}.metric is missing or empty")
+        if type(s.get("type")) is not int or not 0 <= s["type"] <= 3:
+            raise Reject(400, f"{where}.type is not an integer 0..3")
+        if "interval" in s and type(s["interval"]) is not int:
+            raise Reject(400, f"{where}.interval is not an integer")
+        tags = s.get("tags", [])
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            raise Reject(400, f"{where}.tags is not a list of strings")
+        res = s.get("resources", [])
+        if not isinstance(res, list) or not all(
+                isinstance(r, dict) and isinstance(r.get("name"), str)
+                and isinstance(r.get("type"), str) for r in res):
+            raise Reject(400, f"{where}.resources is not a list of {{name, type}}")
+        points = s.get("points")
+        if not isinstance(points, list) or not points:
+            raise Reject(400, f"{where}.points is missing or empty")
+        for j, p in enumerate(points):
+            check_point(p, f"{where}.points[{j}]", now)
+    return series
+
+
+def check_point(p, where, now):
+    if not isinstance(p, dict) or type(p.get("timestamp")) is not int:
+        raise Reject(400, f"{where}.timestamp is not an integer")
+    v = p.get("value")
+    if type(v) not in (int, float) or v != v or v in (float("inf"), float("-inf")):
+        raise Reject(400, f"{where}.value is not a finite number")
+    ts = p["timestamp"]
+    if ts < now - SERIES_MAX_AGE or ts > now + SERIES_MAX_AHEAD:
+        raise Reject(400, f"{where}.timestamp {ts} is outside [now-1h, now+10min] (now {now})")
 
 
 def check_entries(raw):
@@ -137,7 +205,8 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_GET(self):
-        self.reply(405 if self.path.split("?")[0] == LOGS_PATH else 404, b'{"errors":["POST only"]}')
+        known = self.path.split("?")[0] in (LOGS_PATH, SERIES_PATH)
+        self.reply(405 if known else 404, b'{"errors":["POST only"]}')
 
     def read_body(self):
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
@@ -171,9 +240,10 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         store = self.server.store
         line = {"time": time.time(), "method": "POST", "path": self.path, "entries": 0,
-                "bytes": 0, "gzip_bytes": 0, "status": 202, "error": None,
+                "points": 0, "bytes": 0, "gzip_bytes": 0, "status": 202, "error": None,
                 "headers": self.headers_for_log()}
         entries = []
+        series = self.path.split("?")[0] == SERIES_PATH
         close = False
         try:
             body = self.read_body()
@@ -188,13 +258,15 @@ class Handler(BaseHTTPRequestHandler):
         if forced is not None:
             why = f"forced by mode file (would have been {line['status']})"
             line["status"], line["error"], entries = forced, why, []
-        store.record(line, entries)
+        store.record(line, entries, "series.jsonl" if series else "logs.jsonl")
         ok = line["status"] == 202
-        self.reply(line["status"], b"{}" if ok else json.dumps({"errors": [line["error"]]}).encode(),
+        accepted = b'{"errors":[]}' if series else b"{}"
+        self.reply(line["status"], accepted if ok else json.dumps({"errors": [line["error"]]}).encode(),
                    close=close)
 
     def check(self, body, line):
-        if self.path.split("?")[0] != LOGS_PATH:
+        path = self.path.split("?")[0]
+        if path not in (LOGS_PATH, SERIES_PATH):
             raise Reject(404, f"unknown path {self.path}")
         key = self.headers.get("DD-API-KEY")
         expected = self.server.api_key
@@ -204,6 +276,8 @@ class Handler(BaseHTTPRequestHandler):
         if ctype != "application/json":
             raise Reject(400, f"Content-Type {ctype or '(none)'} is not application/json")
         enc = self.headers.get("Content-Encoding", "").strip().lower()
+        if path == SERIES_PATH:
+            return self.check_series_body(body, enc, line)
         if enc != "gzip":
             raise Reject(400, f"Content-Encoding {enc or '(none)'} is not gzip")
         raw = gunzip_limited(body)
@@ -211,6 +285,19 @@ class Handler(BaseHTTPRequestHandler):
         entries = check_entries(raw)
         line["entries"] = len(entries)
         return entries
+
+    def check_series_body(self, body, enc, line):
+        if enc not in ("gzip", "deflate"):
+            raise Reject(400, f"Content-Encoding {enc or '(none)'} is not gzip or deflate")
+        if len(body) > SERIES_MAX_WIRE:
+            raise Reject(413, f"{len(body)} bytes compressed, over {SERIES_MAX_WIRE}")
+        wbits = 16 + zlib.MAX_WBITS if enc == "gzip" else zlib.MAX_WBITS
+        raw = gunzip_limited(body, SERIES_MAX_BYTES - 1, wbits, enc)
+        line["bytes"] = len(raw)
+        series = check_series(raw, int(time.time()))
+        line["entries"] = len(series)
+        line["points"] = sum(len(s["points"]) for s in series)
+        return series
 
 
 class Server(ThreadingHTTPServer):
@@ -225,12 +312,13 @@ class Server(ThreadingHTTPServer):
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(description="Local Datadog log intake for tests.")
+    p = argparse.ArgumentParser(description="Local Datadog log intake and series API for tests.")
     p.add_argument("--cert", help="server certificate chain (PEM); omit with --key for plain HTTP")
     p.add_argument("--key", help="server private key (PEM)")
     p.add_argument("--port", type=int, default=0, help="0 = any free port (printed)")
     p.add_argument("--bind", default="127.0.0.1", help="loopback address to bind")
-    p.add_argument("--out", required=True, help="directory for logs.jsonl / requests.jsonl / mode")
+    p.add_argument("--out", required=True,
+                   help="directory for logs.jsonl / series.jsonl / requests.jsonl / mode")
     p.add_argument("--api-key", help="the only DD-API-KEY accepted (default: any non-empty key)")
     p.add_argument("--max-seconds", type=float, default=600, help="exit after this long")
     a = p.parse_args(argv)

@@ -1,15 +1,21 @@
-//! Datadog log forwarding (`outputs.datadog.logs`), component `datadog_logs`. Owns the choice of
-//! transport and endpoint and the setup checks (CA file, URL, API key; `check_endpoints` runs
-//! them without IO for `nocbox validate`); the transports
-//! live in `http.rs` (the default: batched, gzip, proof of delivery by 2xx) and `tcp.rs` (one
-//! line per log over TLS, at least once but unproven). Must never log or show the API key:
-//! it goes only into the `DD-API-KEY` header (marked sensitive) or the TCP line prefix.
+//! Datadog forwarding: logs (`outputs.datadog.logs`, component `datadog_logs`) and metrics
+//! (`outputs.datadog.metrics`, component `datadog_metrics`), each an output with its own queue.
+//! Owns the choice of transport and endpoints and the setup checks (CA file, URLs, API key;
+//! `check_endpoints` runs them without IO for `nocbox validate`).
 //!
-//! Metric events in the queue are ignored (a later metrics output takes them).
+//! Logs go over `http.rs` (the default: batched, gzip, proof of delivery by 2xx) or `tcp.rs`
+//! (one line per log over TLS, at least once but unproven); metrics over `metrics.rs` to the
+//! series API. Both HTTP outputs share the batching loop (`pump.rs`) and the delivery with
+//! retry (`deliver.rs`). Must never log or show the API key: it goes only into the
+//! `DD-API-KEY` header (marked sensitive) or the TCP line prefix.
 
+mod deliver;
 mod http;
 mod mark;
+mod metrics;
 mod payload;
+mod pump;
+mod series;
 mod tcp;
 mod transport;
 
@@ -35,6 +41,8 @@ pub enum SetupError {
     Tls(#[from] crate::tls::TlsError),
     #[error("outputs.datadog.logs.endpoint: {0}")]
     Endpoint(String),
+    #[error("outputs.datadog.endpoint: {0}")]
+    ApiEndpoint(String),
     #[error("outputs.datadog.api_key: {0}")]
     ApiKey(&'static str),
     #[error("cannot build the HTTP client: {0}")]
@@ -51,20 +59,21 @@ enum Plan {
 /// only to loopback, TCP `host:port` and TLS server name, API key usable. `run_logs` fails with
 /// exactly these errors; `nocbox validate` and the start call this to fail early.
 pub fn check_endpoints(cfg: &DatadogConfig) -> Result<(), String> {
-    plan(cfg).map(|_| ()).map_err(|e| e.to_string())
+    plan(cfg).map_err(|e| e.to_string())?;
+    if cfg.metrics.enabled {
+        metrics_plan(cfg).map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }
 
 fn plan(cfg: &DatadogConfig) -> Result<(Arc<ClientConfig>, Plan), SetupError> {
     let tls = crate::tls::client_config(cfg.ca_file.as_deref())?;
     let key = api_key(cfg.api_key.expose())?;
     let plan = match cfg.logs.transport {
-        LogsTransport::Http => {
-            let url = http_url(cfg)?;
-            let mut api_key = HeaderValue::from_str(key)
-                .map_err(|_| SetupError::ApiKey("not a valid HTTP header value"))?;
-            api_key.set_sensitive(true);
-            Plan::Http { url, api_key }
-        }
+        LogsTransport::Http => Plan::Http {
+            url: http_url(cfg)?,
+            api_key: key_header(key)?,
+        },
         LogsTransport::Tcp => {
             let (host, port) = tcp_endpoint(cfg)?;
             let t = stream::tls_target(tls.clone(), &host).map_err(SetupError::Endpoint)?;
@@ -80,6 +89,20 @@ fn plan(cfg: &DatadogConfig) -> Result<(Arc<ClientConfig>, Plan), SetupError> {
         }
     };
     Ok((tls, plan))
+}
+
+/// The series URL and the key header, for `run_metrics`.
+fn metrics_plan(cfg: &DatadogConfig) -> Result<(Url, HeaderValue), SetupError> {
+    let key = api_key(cfg.api_key.expose())?;
+    Ok((series_url(cfg)?, key_header(key)?))
+}
+
+/// The `DD-API-KEY` value, marked sensitive so it never shows in debug output.
+fn key_header(key: &str) -> Result<HeaderValue, SetupError> {
+    let mut h = HeaderValue::from_str(key)
+        .map_err(|_| SetupError::ApiKey("not a valid HTTP header value"))?;
+    h.set_sensitive(true);
+    Ok(h)
 }
 
 /// The key as sent: surrounding whitespace (the newline a secrets file ends with) trimmed;
@@ -108,15 +131,9 @@ pub async fn run_logs(cfg: DatadogConfig, rx: EventRx, ctx: OutputContext) -> an
     let (tls, plan) = plan(&cfg)?;
     match plan {
         Plan::Http { url, api_key } => {
-            let client = http::client(&tls, cfg.logs.timeout).map_err(SetupError::from)?;
-            let s = http::HttpSettings {
-                url,
-                api_key,
-                flush_interval: cfg.logs.flush_interval,
-                mark_interval: cfg.logs.mark_interval,
-                policy: BackoffPolicy::DEFAULT,
-            };
-            http::run(s, client, rx, ctx).await;
+            let l = &cfg.logs;
+            let (client, post) = http_setup(&tls, url, api_key, l.timeout, l.flush_interval)?;
+            http::run(post, l.mark_interval, client, rx, ctx).await;
         }
         Plan::Tcp { target, api_key } => {
             tcp::run(
@@ -132,39 +149,81 @@ pub async fn run_logs(cfg: DatadogConfig, rx: EventRx, ctx: OutputContext) -> an
     Ok(())
 }
 
-const LOGS_PATH: &str = "/api/v2/logs";
+/// Forwards the metric events of `rx` to the series API until the queue closes (drain) or
+/// `ctx.hard_stop` fires. `Err` only for setup problems, returned before any event is consumed.
+pub async fn run_metrics(
+    cfg: DatadogConfig,
+    rx: EventRx,
+    ctx: OutputContext,
+) -> anyhow::Result<()> {
+    let tls = crate::tls::client_config(cfg.ca_file.as_deref()).map_err(SetupError::from)?;
+    let (url, api_key) = metrics_plan(&cfg)?;
+    let m = &cfg.metrics;
+    let (client, post) = http_setup(&tls, url, api_key, m.timeout, m.flush_interval)?;
+    metrics::run(post, series::Limits::default(), client, rx, ctx).await;
+    Ok(())
+}
 
-/// The POST URL: `logs.endpoint` (a base URL, or already ending in `/api/v2/logs`), else the
-/// site's intake. Plain `http://` is refused unless the host is loopback: it would send the API
-/// key in clear text.
-pub fn http_url(cfg: &DatadogConfig) -> Result<Url, SetupError> {
-    let Some(e) = &cfg.logs.endpoint else {
-        let u = format!("https://http-intake.logs.{}{LOGS_PATH}", cfg.site);
-        return Url::parse(&u).map_err(|err| SetupError::Endpoint(format!("`{u}`: {err}")));
+/// The client of an HTTP output and where it posts, with the default back-off.
+fn http_setup(
+    tls: &ClientConfig,
+    url: Url,
+    api_key: HeaderValue,
+    timeout: std::time::Duration,
+    flush_interval: std::time::Duration,
+) -> Result<(reqwest::Client, deliver::Post), SetupError> {
+    let client = deliver::client(tls, timeout)?;
+    let post = deliver::Post {
+        url,
+        api_key,
+        flush_interval,
+        policy: BackoffPolicy::DEFAULT,
     };
-    let mut url =
-        Url::parse(e).map_err(|err| SetupError::Endpoint(format!("`{e}` is not a URL: {err}")))?;
+    Ok((client, post))
+}
+
+const LOGS_PATH: &str = "/api/v2/logs";
+const SERIES_PATH: &str = "/api/v2/series";
+
+/// The logs POST URL: `logs.endpoint` (a base URL, or already ending in `/api/v2/logs`), else
+/// the site's intake.
+pub fn http_url(cfg: &DatadogConfig) -> Result<Url, SetupError> {
+    match &cfg.logs.endpoint {
+        Some(e) => post_url(e, LOGS_PATH).map_err(SetupError::Endpoint),
+        None => post_url(&format!("https://http-intake.logs.{}", cfg.site), LOGS_PATH)
+            .map_err(SetupError::Endpoint),
+    }
+}
+
+/// The series POST URL: `endpoint` (a base URL, or already ending in `/api/v2/series`), else
+/// `https://api.<site>`.
+pub fn series_url(cfg: &DatadogConfig) -> Result<Url, SetupError> {
+    let base = match &cfg.endpoint {
+        Some(e) => e.clone(),
+        None => format!("https://api.{}", cfg.site),
+    };
+    post_url(&base, SERIES_PATH).map_err(SetupError::ApiEndpoint)
+}
+
+/// `e` with `path` appended unless it already ends in it. Plain `http://` is refused unless the
+/// host is loopback: it would send the API key in clear text.
+fn post_url(e: &str, path: &str) -> Result<Url, String> {
+    let mut url = Url::parse(e).map_err(|err| format!("`{e}` is not a URL: {err}"))?;
     if !matches!(url.scheme(), "https" | "http") || url.cannot_be_a_base() {
-        return Err(SetupError::Endpoint(format!(
-            "`{e}`: want https://host[:port]"
-        )));
+        return Err(format!("`{e}`: want https://host[:port]"));
     }
     if url.scheme() == "http" && !is_loopback(&url) {
-        return Err(SetupError::Endpoint(
-            "http:// sends the API key unencrypted; use https:// \
+        return Err("http:// sends the API key unencrypted; use https:// \
              (plain http is allowed only to loopback, for tests)"
-                .into(),
-        ));
+            .into());
     }
     if !url.username().is_empty() || url.password().is_some() {
         // They would show in `/status` and in error messages.
-        return Err(SetupError::Endpoint(
-            "credentials in the URL are not supported; remove `user:password@`".into(),
-        ));
+        return Err("credentials in the URL are not supported; remove `user:password@`".into());
     }
-    if !url.path().trim_end_matches('/').ends_with(LOGS_PATH) {
-        let path = format!("{}{LOGS_PATH}", url.path().trim_end_matches('/'));
-        url.set_path(&path);
+    if !url.path().trim_end_matches('/').ends_with(path) {
+        let p = format!("{}{path}", url.path().trim_end_matches('/'));
+        url.set_path(&p);
     }
     Ok(url)
 }

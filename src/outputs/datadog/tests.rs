@@ -27,6 +27,7 @@ fn dd(endpoint: Option<&str>, site: &str, transport: LogsTransport) -> DatadogCo
             endpoint: endpoint.map(str::to_string),
             ..DatadogLogsConfig::default()
         },
+        metrics: Default::default(),
     }
 }
 
@@ -154,7 +155,7 @@ fn api_key_is_trimmed_and_checked_without_showing_it() {
 
 #[test]
 fn debug_output_never_shows_the_key() {
-    let s = format!("{:?}", settings("http://127.0.0.1:1", Duration::ZERO));
+    let s = format!("{:?}", post("http://127.0.0.1:1", "/api/v2/logs"));
     assert!(!s.contains("secret-key"), "{s}");
     assert!(s.contains("127.0.0.1"), "{s}");
 }
@@ -199,11 +200,16 @@ fn ctx(t: &Telemetry, stop: CancellationToken) -> OutputContext {
 
 use crate::event::samples::{log, metric};
 
+#[path = "metrics_tests.rs"]
+mod metrics_tests;
+
 /// One request as the responder saw it: head (request line + headers) and the gunzipped body.
 #[derive(Debug)]
 struct Seen {
     head: String,
     body: Value,
+    /// Bytes on the wire (gzip).
+    wire: usize,
 }
 
 type Log = Arc<Mutex<Vec<Seen>>>;
@@ -260,6 +266,7 @@ async fn serve_one(mut s: TcpStream, code: u16, log: &Log) {
     log.lock().unwrap().push(Seen {
         head,
         body: serde_json::from_str(&raw).unwrap(),
+        wire: len,
     });
     let resp = format!(
         "HTTP/1.1 {code} X\r\nContent-Type: application/json\r\nContent-Length: 14\r\n\
@@ -268,14 +275,14 @@ async fn serve_one(mut s: TcpStream, code: u16, log: &Log) {
     let _ = s.write_all(resp.as_bytes()).await;
 }
 
-fn settings(base: &str, marks: Duration) -> http::HttpSettings {
+/// Where a test output posts: `base` + `path`, short flush and back-off.
+fn post(base: &str, path: &str) -> deliver::Post {
     let mut key = HeaderValue::from_static("secret-key");
     key.set_sensitive(true);
-    http::HttpSettings {
-        url: Url::parse(&format!("{base}/api/v2/logs")).unwrap(),
+    deliver::Post {
+        url: Url::parse(&format!("{base}{path}")).unwrap(),
         api_key: key,
         flush_interval: Duration::from_millis(50),
-        mark_interval: marks,
         policy: BackoffPolicy {
             base: Duration::from_millis(10),
             cap: Duration::from_millis(40),
@@ -283,28 +290,39 @@ fn settings(base: &str, marks: Duration) -> http::HttpSettings {
     }
 }
 
-/// Runs the HTTP loop over `events` (the queue then closes) and returns the telemetry.
-async fn run_http(script: Vec<u16>, events: Vec<Arc<Event>>, marks: Duration) -> (Telemetry, Log) {
+fn test_client() -> reqwest::Client {
     crate::tls::install_provider();
+    let tls = crate::tls::client_config(None).unwrap();
+    deliver::client(&tls, Duration::from_secs(5)).unwrap()
+}
+
+/// Runs an output (`run(base URL, client, queue, context)`) against a responder answering
+/// `script`, over `events` (the queue then closes); returns the telemetry and what was seen.
+async fn drive<F, Fut>(script: Vec<u16>, events: Vec<Arc<Event>>, run: F) -> (Telemetry, Log)
+where
+    F: FnOnce(String, reqwest::Client, crate::pipeline::EventRx, OutputContext) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
     let (base, seen) = responder(script).await;
     let t = Telemetry::new();
-    let (tx, rx) = mpsc::channel(100);
+    let (tx, rx) = mpsc::channel(1000);
     for e in events {
         tx.send(e).await.unwrap();
     }
     drop(tx);
-    let tls = crate::tls::client_config(None).unwrap();
-    let client = http::client(&tls, Duration::from_secs(5)).unwrap();
-    let run = http::run(
-        settings(&base, marks),
-        client,
-        rx,
-        ctx(&t, CancellationToken::new()),
-    );
-    tokio::time::timeout(Duration::from_secs(20), run)
+    let out = run(base, test_client(), rx, ctx(&t, CancellationToken::new()));
+    tokio::time::timeout(Duration::from_secs(20), out)
         .await
         .unwrap();
     (t, seen)
+}
+
+/// The logs loop over `events`.
+async fn run_http(script: Vec<u16>, events: Vec<Arc<Event>>, marks: Duration) -> (Telemetry, Log) {
+    drive(script, events, |base, client, rx, ctx| {
+        http::run(post(&base, "/api/v2/logs"), marks, client, rx, ctx)
+    })
+    .await
 }
 
 fn n(t: &Telemetry, name: &str, reason: Option<&str>) -> u64 {
@@ -396,15 +414,13 @@ async fn bad_key_is_held_and_retried_never_dropped() {
 
 #[tokio::test]
 async fn marks_go_into_the_batch_and_are_not_counted_as_sent() {
-    crate::tls::install_provider();
     let (base, seen) = responder(vec![202]).await;
     let t = Telemetry::new();
     let (tx, rx) = mpsc::channel(10);
-    let tls = crate::tls::client_config(None).unwrap();
-    let client = http::client(&tls, Duration::from_secs(5)).unwrap();
     let task = tokio::spawn(http::run(
-        settings(&base, Duration::from_millis(40)),
-        client,
+        post(&base, "/api/v2/logs"),
+        Duration::from_millis(40),
+        test_client(),
         rx,
         ctx(&t, CancellationToken::new()),
     ));
@@ -423,7 +439,6 @@ async fn marks_go_into_the_batch_and_are_not_counted_as_sent() {
 
 #[tokio::test]
 async fn hard_stop_during_retries_counts_the_batch_and_the_queue() {
-    crate::tls::install_provider();
     let (base, _) = responder(vec![503]).await;
     let t = Telemetry::new();
     let stop = CancellationToken::new();
@@ -431,11 +446,15 @@ async fn hard_stop_during_retries_counts_the_batch_and_the_queue() {
     for m in ["a", "b", "c"] {
         tx.send(log(m)).await.unwrap();
     }
-    let mut s = settings(&base, Duration::ZERO);
-    s.flush_interval = Duration::from_millis(1);
-    let tls = crate::tls::client_config(None).unwrap();
-    let client = http::client(&tls, Duration::from_secs(5)).unwrap();
-    let task = tokio::spawn(http::run(s, client, rx, ctx(&t, stop.clone())));
+    let mut p = post(&base, "/api/v2/logs");
+    p.flush_interval = Duration::from_millis(1);
+    let task = tokio::spawn(http::run(
+        p,
+        Duration::ZERO,
+        test_client(),
+        rx,
+        ctx(&t, stop.clone()),
+    ));
     tokio::time::sleep(Duration::from_millis(150)).await;
     tx.send(log("queued")).await.unwrap();
     stop.cancel();
