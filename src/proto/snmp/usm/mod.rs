@@ -342,7 +342,7 @@ pub fn sign(msg: &mut [u8], key: &AuthKey) -> Result<(), UsmError> {
     }
     msg[r.clone()].fill(0);
     let mac = key.protocol.hmac(&key.key, &[msg]);
-    msg[r].copy_from_slice(&mac[..mac_len]);
+    msg[r].copy_from_slice(mac.get(..mac_len).ok_or(UsmError::BadKey)?);
     Ok(())
 }
 
@@ -359,12 +359,12 @@ pub fn verify(msg: &[u8], key: &AuthKey) -> Result<(), UsmError> {
         &key.key,
         &[&msg[..r.start], &zeros[..mac_len], &msg[r.end..]],
     );
-    let got = &msg[r];
-    let diff = mac[..mac_len]
+    let want = mac.get(..mac_len).ok_or(UsmError::WrongDigest)?;
+    let diff = want
         .iter()
-        .zip(got)
+        .zip(&msg[r])
         .fold(0u8, |acc, (a, b)| acc | (a ^ b));
-    if diff == 0 && mac.len() >= mac_len {
+    if diff == 0 {
         Ok(())
     } else {
         Err(UsmError::WrongDigest)

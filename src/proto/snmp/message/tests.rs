@@ -4,6 +4,7 @@
 //! datagram in hex (`SNMP_PERSISTENT_DIR` pointed at a scratch directory); the command is above
 //! each one.
 
+use super::super::ber::read_tlv;
 use super::*;
 
 pub(crate) fn hex(s: &str) -> Vec<u8> {
