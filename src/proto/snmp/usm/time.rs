@@ -1,7 +1,8 @@
 //! USM timeliness (RFC 3414 §2.2.3, §3.2 step 7), as pure functions of a time the caller passes.
 //!
-//! `now` is a monotonic [`Duration`] since any origin the caller picks (e.g. `Instant::now() -
-//! start`), never wall-clock time: engine time only ever counts seconds since an engine's boot.
+//! `now` is a monotonic [`Duration`] since any origin the caller picks (the time since the
+//! process started, say), never wall-clock time: engine time only ever counts seconds since an
+//! engine's boot.
 
 use std::time::Duration;
 
