@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use super::locate::Seg;
 use super::model::*;
+use crate::proto::snmp::usm::{AuthProtocol, PrivProtocol};
 
 /// Datadog sites as users know them from `DD_SITE`.
 pub const DATADOG_SITES: &[&str] = &[
@@ -94,17 +95,6 @@ pub fn check(c: &Config) -> Vec<(Vec<Seg>, String)> {
     out
 }
 
-/// SNMP v3 protocol names (PRODUCT.md): case is ignored; net-snmp spellings are accepted.
-const AUTH_PROTOCOLS: &[&str] = &["md5", "sha", "sha1", "sha224", "sha256", "sha384", "sha512"];
-const PRIV_PROTOCOLS: &[&str] = &[
-    "des", "3des", "aes", "aes128", "aes192", "aes256", "aes192c", "aes256c",
-];
-
-fn protocol_ok(name: &str, known: &[&str]) -> bool {
-    let n: String = name.chars().filter(|c| *c != '-' && *c != '_').collect();
-    known.contains(&n.to_ascii_lowercase().as_str())
-}
-
 fn check_snmp(snmp: &SnmpConfig, out: &mut Vec<(Vec<Seg>, String)>) {
     if !snmp.discovery.is_empty() {
         out.push((
@@ -121,27 +111,12 @@ fn check_snmp(snmp: &SnmpConfig, out: &mut Vec<(Vec<Seg>, String)>) {
                 Seg::Key(k.into()),
             ]
         };
-        if let Some(a) = &d.auth_protocol {
-            if !protocol_ok(a, AUTH_PROTOCOLS) {
-                out.push((
-                    at("auth_protocol"),
-                    format!(
-                        "unknown auth protocol `{a}`; one of: {}",
-                        AUTH_PROTOCOLS.join(", ")
-                    ),
-                ));
-            }
+        // The SNMP core owns the protocol names (PRODUCT.md), so config and wire agree.
+        if let Some(Err(e)) = d.auth_protocol.as_deref().map(str::parse::<AuthProtocol>) {
+            out.push((at("auth_protocol"), e.to_string()));
         }
-        if let Some(pp) = &d.priv_protocol {
-            if !protocol_ok(pp, PRIV_PROTOCOLS) {
-                out.push((
-                    at("priv_protocol"),
-                    format!(
-                        "unknown privacy protocol `{pp}`; one of: {}",
-                        PRIV_PROTOCOLS.join(", ")
-                    ),
-                ));
-            }
+        if let Some(Err(e)) = d.priv_protocol.as_deref().map(str::parse::<PrivProtocol>) {
+            out.push((at("priv_protocol"), e.to_string()));
         }
     }
 }

@@ -4,4 +4,5 @@
 pub mod framing;
 pub mod ntp;
 pub mod proxy;
+pub mod snmp;
 pub mod syslog;
