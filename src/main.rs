@@ -42,6 +42,11 @@ enum Command {
     Version,
 }
 
+/// mimalloc instead of glibc malloc: records are allocated on the receiving thread and freed on
+/// an output's thread, a pattern glibc's per-thread arenas handle poorly (docs/PERFORMANCE.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
