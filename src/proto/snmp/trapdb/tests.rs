@@ -84,6 +84,19 @@ fn builtin_files_load_without_problems() {
 }
 
 #[test]
+fn every_builtin_file_is_compiled_in() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/proto/snmp/trapdb/builtin");
+    let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    on_disk.sort();
+    let mut listed: Vec<String> = builtin::FILES.iter().map(|(n, _)| n.to_string()).collect();
+    listed.sort();
+    assert_eq!(on_disk, listed);
+}
+
+#[test]
 fn builtin_files_do_not_disagree() {
     // the same OID in two built-in files (or twice in one) must say the same thing
     let mut traps: HashMap<Box<[u32]>, (&str, String, String)> = HashMap::new();
@@ -126,13 +139,94 @@ fn builtin_files_do_not_disagree() {
     }
 }
 
+/// Each OID checked against its MIB's text (see the header of each built-in file).
 #[test]
 fn well_known_oids_resolve() {
     let db = TrapDb::builtin();
     let traps = [
         ("1.3.6.1.6.3.1.1.5.1", "coldStart", "SNMPv2-MIB"),
         ("1.3.6.1.6.3.1.1.5.2", "warmStart", "SNMPv2-MIB"),
+        ("1.3.6.1.6.3.1.1.5.3", "linkDown", "IF-MIB"),
+        ("1.3.6.1.6.3.1.1.5.4", "linkUp", "IF-MIB"),
         ("1.3.6.1.6.3.1.1.5.5", "authenticationFailure", "SNMPv2-MIB"),
+        ("1.3.6.1.2.1.47.2.0.1", "entConfigChange", "ENTITY-MIB"),
+        (
+            "1.3.6.1.2.1.131.0.2",
+            "entStateOperDisabled",
+            "ENTITY-STATE-MIB",
+        ),
+        ("1.3.6.1.2.1.17.0.1", "newRoot", "BRIDGE-MIB"),
+        ("1.3.6.1.2.1.17.0.2", "topologyChange", "BRIDGE-MIB"),
+        ("1.3.6.1.2.1.16.0.1", "risingAlarm", "RMON-MIB"),
+        (
+            "1.3.6.1.2.1.15.0.1",
+            "bgpEstablishedNotification",
+            "BGP4-MIB",
+        ),
+        (
+            "1.3.6.1.2.1.15.0.2",
+            "bgpBackwardTransNotification",
+            "BGP4-MIB",
+        ),
+        ("1.3.6.1.2.1.15.7.1", "bgpEstablished", "BGP4-MIB"),
+        ("1.3.6.1.2.1.15.7.2", "bgpBackwardTransition", "BGP4-MIB"),
+        (
+            "1.3.6.1.2.1.14.16.2.2",
+            "ospfNbrStateChange",
+            "OSPF-TRAP-MIB",
+        ),
+        (
+            "1.3.6.1.2.1.14.16.2.16",
+            "ospfIfStateChange",
+            "OSPF-TRAP-MIB",
+        ),
+        (
+            "1.3.6.1.4.1.9.9.43.2.0.1",
+            "ciscoConfigManEvent",
+            "CISCO-CONFIG-MAN-MIB",
+        ),
+        (
+            "1.3.6.1.4.1.9.9.41.2.0.1",
+            "clogMessageGenerated",
+            "CISCO-SYSLOG-MIB",
+        ),
+        (
+            "1.3.6.1.4.1.9.9.13.3.0.7",
+            "ciscoEnvMonTempStatusChangeNotif",
+            "CISCO-ENVMON-MIB",
+        ),
+        (
+            "1.3.6.1.4.1.9.9.117.2.0.1",
+            "cefcModuleStatusChange",
+            "CISCO-ENTITY-FRU-CONTROL-MIB",
+        ),
+        (
+            "1.3.6.1.4.1.9.9.117.2.0.4",
+            "cefcFRURemoved",
+            "CISCO-ENTITY-FRU-CONTROL-MIB",
+        ),
+        (
+            "1.3.6.1.4.1.9.9.500.0.0.2",
+            "cswStackNewMaster",
+            "CISCO-STACKWISE-MIB",
+        ),
+        (
+            "1.3.6.1.4.1.2636.4.1.1",
+            "jnxPowerSupplyFailure",
+            "JUNIPER-MIB",
+        ),
+        ("1.3.6.1.4.1.2636.4.1.5", "jnxFruRemoval", "JUNIPER-MIB"),
+        ("1.3.6.1.4.1.2636.4.2.3", "jnxTemperatureOK", "JUNIPER-MIB"),
+        (
+            "1.3.6.1.4.1.2636.4.5.0.1",
+            "jnxCmCfgChange",
+            "JUNIPER-CFGMGMT-MIB",
+        ),
+        (
+            "1.3.6.1.4.1.2636.4.12.0.1",
+            "jnxSyslogTrap",
+            "JUNIPER-SYSLOG-MIB",
+        ),
     ];
     for (o, name, mib) in traps {
         assert_eq!(
@@ -141,6 +235,7 @@ fn well_known_oids_resolve() {
             "trap {o}"
         );
     }
+    // instances (sub-identifiers below the column) are dropped
     let vars = [
         ("1.3.6.1.2.1.1.3.0", "sysUpTime", "SNMPv2-MIB"),
         ("1.3.6.1.6.3.1.1.4.1.0", "snmpTrapOID", "SNMPv2-MIB"),
@@ -150,10 +245,106 @@ fn well_known_oids_resolve() {
             "snmpTrapAddress",
             "SNMP-COMMUNITY-MIB",
         ),
+        ("1.3.6.1.2.1.2.2.1.1.3", "ifIndex", "IF-MIB"),
+        ("1.3.6.1.2.1.2.2.1.8.3", "ifOperStatus", "IF-MIB"),
+        ("1.3.6.1.2.1.31.1.1.1.1.3", "ifName", "IF-MIB"),
+        ("1.3.6.1.2.1.31.1.1.1.18.3", "ifAlias", "IF-MIB"),
+        ("1.3.6.1.2.1.15.3.1.2.192.0.2.1", "bgpPeerState", "BGP4-MIB"),
+        (
+            "1.3.6.1.2.1.15.3.1.14.192.0.2.1",
+            "bgpPeerLastError",
+            "BGP4-MIB",
+        ),
+        (
+            "1.3.6.1.2.1.14.10.1.6.10.0.0.2.0",
+            "ospfNbrState",
+            "OSPF-MIB",
+        ),
+        (
+            "1.3.6.1.2.1.14.16.1.2.0",
+            "ospfConfigErrorType",
+            "OSPF-TRAP-MIB",
+        ),
+        (
+            "1.3.6.1.2.1.17.2.15.1.3.7",
+            "dot1dStpPortState",
+            "BRIDGE-MIB",
+        ),
+        (
+            "1.3.6.1.4.1.9.9.43.1.1.6.1.3.12",
+            "ccmHistoryEventCommandSource",
+            "CISCO-CONFIG-MAN-MIB",
+        ),
+        (
+            "1.3.6.1.4.1.9.9.41.1.2.3.1.3.99",
+            "clogHistSeverity",
+            "CISCO-SYSLOG-MIB",
+        ),
+        (
+            "1.3.6.1.4.1.9.9.117.1.2.1.1.2.1000",
+            "cefcModuleOperStatus",
+            "CISCO-ENTITY-FRU-CONTROL-MIB",
+        ),
+        (
+            "1.3.6.1.4.1.2636.3.1.13.1.6.2.1.0.0",
+            "jnxOperatingState",
+            "JUNIPER-MIB",
+        ),
+        (
+            "1.3.6.1.4.1.2636.3.18.1.7.1.4.5",
+            "jnxCmCfgChgEventSource",
+            "JUNIPER-CFGMGMT-MIB",
+        ),
     ];
     for (o, name, mib) in vars {
         assert_eq!(var_name(&db, o), Some((name.into(), mib.into())), "var {o}");
     }
+    // nothing is made up for the rest of a vendor's tree
+    assert_eq!(var_name(&db, "1.3.6.1.4.1.9.9.999.1.1"), None);
+    assert_eq!(var_name(&db, "1.3.6.1.2.1.2.2.1.99.1"), None);
+
+    let label = |o: &str, v: Value| db.label(&db.variable(&oid(o)).unwrap(), &v);
+    let status = "1.3.6.1.2.1.2.2.1.8.3";
+    for (n, want) in [
+        (1, "up"),
+        (2, "down"),
+        (5, "dormant"),
+        (7, "lowerLayerDown"),
+    ] {
+        assert_eq!(label(status, Value::Integer(n)), Some(json!(want)));
+    }
+    assert_eq!(
+        label("1.3.6.1.2.1.2.2.1.3.1", Value::Integer(6)),
+        Some(json!("ethernetCsmacd"))
+    );
+    assert_eq!(
+        label("1.3.6.1.2.1.2.2.1.3.1", Value::Integer(161)),
+        Some(json!("ieee8023adLag"))
+    );
+    assert_eq!(
+        label("1.3.6.1.2.1.15.3.1.2.192.0.2.1", Value::Integer(6)),
+        Some(json!("established"))
+    );
+    assert_eq!(
+        label("1.3.6.1.2.1.14.10.1.6.10.0.0.2.0", Value::Integer(8)),
+        Some(json!("full"))
+    );
+    assert_eq!(
+        label("1.3.6.1.4.1.9.9.41.1.2.3.1.3.99", Value::Integer(4)),
+        Some(json!("error"))
+    );
+    assert_eq!(
+        label("1.3.6.1.4.1.9.9.13.1.3.1.6.1", Value::Integer(3)),
+        Some(json!("critical"))
+    );
+    assert_eq!(
+        label("1.3.6.1.4.1.2636.3.1.13.1.6.2.1.0.0", Value::Integer(6)),
+        Some(json!("down"))
+    );
+    assert_eq!(
+        label("1.3.6.1.2.1.131.1.1.1.5.1", Value::OctetString(vec![0x30])),
+        Some(json!(["critical", "major"]))
+    );
 }
 
 #[test]
