@@ -509,6 +509,46 @@ fn datadog_json_with_extra_keys_loads() {
     assert_eq!(db.label(&admin, &Value::Integer(1)), None);
 }
 
+/// The shape `ddev meta snmp generate-traps-db` writes per MIB: PyYAML, sorted keys, integer
+/// enum keys, wrapped descriptions, no `mibs` list.
+#[test]
+fn ddev_per_mib_yaml_loads() {
+    let text = "traps:
+  1.3.6.1.4.1.99999.0.1:
+    descr: 'A fan failed. It
+
+      needs replacing: now.'
+    mib: ACME-MIB
+    name: acmeFanFailure
+vars:
+  1.3.6.1.4.1.99999.1.1.1.2:
+    descr: The fan state.
+    enum:
+      1: ok
+      2: failed
+    name: acmeFanState
+  1.3.6.1.4.1.99999.1.1.1.3:
+    bits:
+      0: overSpeed
+      1: underSpeed
+    descr: ''
+    name: acmeFanAlarms
+";
+    let db = db_of(&[(text, Format::Yaml)]);
+    assert_eq!(
+        trap_name(&db, "1.3.6.1.4.1.99999.0.1"),
+        Some(("acmeFanFailure".into(), "ACME-MIB".into()))
+    );
+    let state = db.variable(&oid("1.3.6.1.4.1.99999.1.1.1.2.4")).unwrap();
+    assert_eq!((state.name, state.mib), ("acmeFanState", ""));
+    assert_eq!(db.label(&state, &Value::Integer(2)), Some(json!("failed")));
+    let alarms = db.variable(&oid("1.3.6.1.4.1.99999.1.1.1.3.4")).unwrap();
+    assert_eq!(
+        db.label(&alarms, &Value::OctetString(vec![0xc0])),
+        Some(json!(["overSpeed", "underSpeed"]))
+    );
+}
+
 #[test]
 fn a_var_without_a_single_mib_has_an_empty_mib() {
     let db = db_of(&[(
