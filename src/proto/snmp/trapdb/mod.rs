@@ -3,8 +3,9 @@
 //! (JSON or YAML, gzip accepted; see `docs/trap-db.md`), with a built-in database of the
 //! standard, Cisco and Juniper notifications compiled in.
 //!
-//! - [`parse`]: one document into checked entries (sans-IO); [`files`]: paths, directories,
-//!   gzip and size limits; [`builtin`]: the embedded YAML files.
+//! - `parse.rs`: one document into checked entries (sans-IO); `files.rs`: paths, directories,
+//!   gzip and size limits, the only file reading (once, at start-up); `builtin.rs`: the embedded
+//!   YAML files under `builtin/`.
 //! - Lookups are hash probes on OID arcs, with no allocation; the tables sit behind an `Arc`,
 //!   so a clone for each receiver task is cheap.
 //!
