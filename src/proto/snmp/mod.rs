@@ -12,6 +12,7 @@
 pub mod ber;
 pub mod message;
 pub mod oid;
+pub mod trapdb;
 pub mod usm;
 
 pub use ber::DecodeError;
