@@ -77,6 +77,9 @@ pub fn render(doc: &Value) -> String {
                 s(&c["last_success"]),
                 s(&c["last_error"])
             ));
+            if let Some(m) = c["message"].as_str() {
+                out.push_str(&format!("    {m}\n"));
+            }
         }
     }
     out.push_str("\nQUEUES\n");
