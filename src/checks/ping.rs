@@ -351,7 +351,9 @@ pub fn explain_socket_failure(
         parts.push(format!("raw socket: {e} (needs CAP_NET_RAW)"));
     }
     format!(
-        "cannot open an ICMP socket for {fam}: {}. Allow unprivileged ping with          sysctl net.ipv4.ping_group_range=\"0 2147483647\" (per network namespace; it also covers          ICMPv6; the Terraform module sets it), or give nocbox CAP_NET_RAW with ping.socket: raw or auto",
+        "cannot open an ICMP socket for {fam}: {}. Fix: allow unprivileged ping with \
+         sysctl net.ipv4.ping_group_range=\"0 2147483647\" (per network namespace, also covers \
+         ICMPv6; the Terraform module sets it), or give nocbox CAP_NET_RAW (ping.socket: raw or auto)",
         parts.join("; ")
     )
 }

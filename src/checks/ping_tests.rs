@@ -245,3 +245,18 @@ fn socket_failures_say_what_to_change() {
     assert_eq!(parse_group_range("garbage"), None);
     assert_eq!(parse_group_range("1 2 3"), None);
 }
+
+#[test]
+fn the_socket_fix_reads_as_one_sentence() {
+    let e = std::io::Error::from_raw_os_error(libc::EACCES);
+    let m = explain_socket_failure(false, Some(&e), None, 1, Some((1, 0)));
+    assert!(!m.contains("  "), "{m}");
+    assert!(
+        m.ends_with(
+            "Fix: allow unprivileged ping with sysctl net.ipv4.ping_group_range=\"0 2147483647\" \
+         (per network namespace, also covers ICMPv6; the Terraform module sets it), or give \
+         nocbox CAP_NET_RAW (ping.socket: raw or auto)"
+        ),
+        "{m}"
+    );
+}
