@@ -157,7 +157,7 @@ impl Probe {
         let sum: f64 = self.rtts.iter().map(|d| d.as_secs_f64() * 1000.0).sum();
         Some(sum / self.rtts.len() as f64)
     }
-    /// `0.052 ms`, `33% loss, 1.2 ms`, `no reply`, `unreachable (ICMP ...)`.
+    /// `0.052 ms`, `33% loss, 1.2 ms`, `no reply, 100% loss`, `destination unreachable: host`.
     pub fn describe(&self) -> String {
         let loss = self.loss_percent();
         match (self.avg_rtt_ms(), &self.lost) {
@@ -166,7 +166,7 @@ impl Probe {
                 super::fmt_ms(Duration::from_secs_f64(ms / 1000.0))
             ),
             (Some(ms), _) => super::fmt_ms(Duration::from_secs_f64(ms / 1000.0)),
-            (None, Some(Lost::IcmpError(e))) => format!("unreachable ({e})"),
+            (None, Some(Lost::IcmpError(e))) => e.clone(),
             (None, Some(Lost::Send(e))) => format!("cannot send: {e}"),
             (None, _) => "no reply, 100% loss".into(),
         }

@@ -151,7 +151,7 @@ fn probes_describe_themselves() {
     assert_eq!(probe(3, &[]).describe(), "no reply, 100% loss");
     let mut p = probe(1, &[]);
     p.lost = Some(Lost::IcmpError("destination unreachable".into()));
-    assert_eq!(p.describe(), "unreachable (destination unreachable)");
+    assert_eq!(p.describe(), "destination unreachable");
     p.lost = Some(Lost::Send("Network is unreachable".into()));
     assert_eq!(p.describe(), "cannot send: Network is unreachable");
 }

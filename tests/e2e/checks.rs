@@ -1,6 +1,7 @@
 //! Ping and TCP checks of the real binary, each test inside a network namespace it makes itself
 //! (`unshare --net --mount`): loopback only, `net.ipv4.ping_group_range` opened (or closed) inside
-//! it, nftables rules that drop ICMP echo and one TCP port to 127.0.0.66, and a private
+//! it, nftables rules that drop ICMP echo and one TCP port to 127.0.0.66 and answer both with
+//! ICMP host-unreachable for 127.0.0.68, and a private
 //! /etc/hosts (bind-mounted in the private mount namespace) where `dual.test` resolves to both
 //! ::1 and 127.0.0.1. The API listens on 0.0.0.0:18080, IPv4 only, so `dual.test:18080` answers
 //! on 127.0.0.1 and refuses on ::1. The test process stays outside; it reads nocbox's stdout
@@ -21,6 +22,8 @@ const NFT: &str = "table ip nocbox_lab {
     type filter hook input priority 0; policy accept;
     ip daddr 127.0.0.66 icmp type echo-request drop
     ip daddr 127.0.0.66 tcp dport 18080 drop
+    ip daddr 127.0.0.68 icmp type echo-request reject with icmp type host-unreachable
+    ip daddr 127.0.0.68 tcp dport 18080 reject with icmp type host-unreachable
   }
 }
 ";
@@ -192,6 +195,7 @@ tcp_checks:
   - { name: dropped, host: 127.0.0.66, port: 18080, interval: 2s, timeout: 1 }
   - { name: refused, host: 127.0.0.65, port: 18081, interval: 2s, timeout: 1 }
   - { name: nxdomain, host: nosuch.invalid, port: 22, interval: 2s, timeout: 1 }
+  - { name: unreachable, host: 127.0.0.68, port: 18080, interval: 2s, timeout: 1 }
 ";
 
 #[test]
@@ -351,7 +355,12 @@ fn tcp_checks_check_every_address_and_say_which_failed_and_how() {
     .is_empty());
 
     // Refused, dropped (timed out) and a DNS failure: can_connect 0.
-    for inst in ["instance:refused", "instance:dropped", "instance:nxdomain"] {
+    for inst in [
+        "instance:refused",
+        "instance:dropped",
+        "instance:nxdomain",
+        "instance:unreachable",
+    ] {
         assert_eq!(
             value(&metric(&nb, "network.tcp.can_connect", &[inst])),
             0.0,
@@ -373,6 +382,7 @@ fn tcp_checks_check_every_address_and_say_which_failed_and_how() {
             "127.0.0.66:18080: 127.0.0.66 timed out after 1s",
             "127.0.0.65:18081: 127.0.0.65 refused",
             "nosuch.invalid:22: DNS failure",
+            "127.0.0.68:18080: 127.0.0.68 unreachable (no route to host)",
         ],
     );
     let dual = st
@@ -472,4 +482,44 @@ fn without_any_icmp_socket_ping_is_an_unhealthy_check_with_the_fix_not_an_unheal
         "{:?}",
         nb.records()
     );
+}
+
+#[test]
+fn raw_sockets_match_replies_and_report_icmp_errors() {
+    check_binaries();
+    // Root keeps CAP_NET_RAW; the datagram socket is not allowed here, and not asked for.
+    let lab = Lab {
+        ping_range: "1 0",
+        unprivileged: false,
+    };
+    let yaml = "
+api: { listen: 0.0.0.0:18080 }
+shutdown: { drain_period: 0s }
+ping:
+  socket: raw
+  interval: 2s
+  count: 2
+  timeout: 500ms
+  targets: [127.0.0.65, 127.0.0.68, '::1']
+";
+    let nb = lab.start("checks-raw", yaml);
+    for ip in ["127.0.0.65", "::1"] {
+        let th = format!("target_host:{ip}");
+        assert_eq!(
+            value(&metric(&nb, "networkdevice.ping.reachable", &[&th])),
+            1.0
+        );
+        assert!(value(&metric(&nb, "networkdevice.ping.avg_rtt", &[&th])) > 0.0);
+    }
+    let rejected = ["target_host:127.0.0.68"];
+    assert_eq!(
+        value(&metric(&nb, "networkdevice.ping.unreachable", &rejected)),
+        1.0
+    );
+    let st = status_showing(&nb, &["127.0.0.68 (destination unreachable: host)"]);
+    assert!(st.contains("2 of 3 addresses reachable"), "{st}");
+    let (_, doc) = ns_get(&nb, "/status");
+    let doc: Value = serde_json::from_str(&doc).expect("status JSON");
+    assert_eq!(doc["components"]["ping"]["detail"]["socket_ipv4"], "raw");
+    assert_eq!(doc["components"]["ping"]["detail"]["socket_ipv6"], "raw");
 }
