@@ -5,7 +5,7 @@
 #   bench/ping.sh               N = 500 and 2000, 3 runs of each case (about 2 minutes)
 #   bench/ping.sh 1000 --runs 5
 #
-# Needs root (unshare --net), fping, iproute2, procps (sysctl) and GNU time (/usr/bin/time).
+# Needs root (unshare --net), fping, iproute2, procps (sysctl) and python3 (to read rusage).
 # Builds target/release/nocbox itself (cargo build --release). Targets are 127.1.x.y, all local
 # on the namespace's loopback, so every echo request gets a reply; nothing leaves the namespace.
 # Inside the namespace net.ipv4.ping_group_range is opened, so nocbox uses its unprivileged
@@ -15,16 +15,17 @@
 #   paced  one echo request per millisecond: fping -c 1 -q -i 1 -t 500 -f TARGETS;
 #          nocbox with ping.interval = N ms (its checks are spread evenly over the interval, so
 #          also one target per ms), count 1, timeout 500ms (or N ms when smaller)
-#   burst  as fast as each allows: fping -i 0 -t 100; nocbox interval 100ms, timeout 100ms (all N
-#          targets spread over 100 ms)
+#   burst  as fast as each allows: fping -i 0 -t 50; nocbox interval 50ms, timeout 50ms (all N
+#          targets spread over 50 ms, the shortest round its config allows with that timeout)
 # Per case: wall seconds (fping: its whole run; nocbox: from start to the N-th
-# networkdevice.ping.reachable line on stdout), targets/s = N / wall, CPU seconds (user+sys from
-# the kernel's rusage, via /usr/bin/time, of the whole process: start-up, the round, and for
-# nocbox writing 4 JSON metric lines per target and the stop), replies, and how busy the machine
-# was (all CPUs, /proc/stat) during the case. nocbox is stopped (SIGTERM to its own pid, found as
-# the child of /usr/bin/time) as soon as the N-th result is seen; the few checks of its second
-# round that start within that polling delay (~5 ms) are included in its CPU. Each case first
-# waits (up to BENCH_QUIET_WAIT=20 s) for the machine to be below BENCH_QUIET_BUSY=25 % busy.
+# networkdevice.ping.reachable line on stdout), targets/s = N / wall, CPU seconds (user+sys of the
+# whole process from wait4's rusage, in microseconds: start-up, the round, and for nocbox writing
+# 4 JSON metric lines per target and the stop), replies, and how busy the machine was (all
+# CPUs, /proc/stat) during the case. nocbox is stopped (SIGTERM to its own pid, which the runner
+# records) as soon as the N-th result is seen; checks of its second round that finish within that
+# polling delay (a few ms) are counted, so CPU per 1000 checks divides by every check completed.
+# Each case first waits (up to BENCH_QUIET_WAIT=20 s) for the machine to be below
+# BENCH_QUIET_BUSY=25 % busy.
 #
 # Results: target/bench/ping/ (or $BENCH_DIR): results.tsv and summary.md (also printed).
 set -euo pipefail
@@ -52,7 +53,7 @@ die() { echo "${0##*/}: $*" >&2; exit 1; }
 
 if [ "$INNER" = 0 ]; then
   [ "$(id -u)" = 0 ] || die "needs root (unshare --net)"
-  for p in fping:fping unshare:util-linux ip:iproute2 sysctl:procps /usr/bin/time:time; do
+  for p in fping:fping unshare:util-linux ip:iproute2 sysctl:procps python3:python3; do
     command -v "${p%%:*}" >/dev/null || die "${p%%:*} is missing: apt-get install ${p#*:}"
   done
   for n in "${SIZES[@]}"; do
@@ -84,25 +85,40 @@ wait_quiet() {
 
 now() { date +%s.%N; }
 
+# rusage_run TIMEFILE PIDFILE CMD... : runs CMD (stdin from /dev/null, stdout/stderr inherited),
+# writes its pid to PIDFILE and, when it has exited, "user_s sys_s" with microseconds to TIMEFILE
+rusage_run() {
+  python3 -c '
+import os, subprocess, sys
+p = subprocess.Popen(sys.argv[3:], stdin=subprocess.DEVNULL)
+with open(sys.argv[2], "w") as f:
+    f.write(str(p.pid))
+_, _, ru = os.wait4(p.pid, 0)
+with open(sys.argv[1], "w") as f:
+    f.write("%.6f %.6f" % (ru.ru_utime, ru.ru_stime))
+' "$@"
+}
+
 targets() { # N -> one address per line
   local i
   for ((i = 0; i < $1; i++)); do echo "127.1.$((i / 250)).$((i % 250 + 1))"; done
 }
 
-# fping_case DIR INTERVAL_MS TIMEOUT_MS : prints "wall cpu replies"
+# fping_case DIR INTERVAL_MS TIMEOUT_MS : prints "wall cpu replies checks"
 fping_case() {
-  local dir=$1 t0 t1
+  local dir=$1 t0 t1 replies
   t0=$(now)
-  /usr/bin/time -f "%U %S" -o "$dir/time" fping -c 1 -q -i "$2" -t "$3" -f "$dir/targets" \
+  rusage_run "$dir/time" "$dir/pid" fping -c 1 -q -i "$2" -t "$3" -f "$dir/targets" \
     2>"$dir/fping.err" || true
   t1=$(now)
   read -r u s < "$dir/time"
-  echo "$(awk -v a="$t0" -v b="$t1" -v u="$u" -v s="$s" 'BEGIN { print b - a, u + s }') $(grep -c ' = 1/1/0%' "$dir/fping.err" || true)"
+  replies=$(grep -c ' = 1/1/0%' "$dir/fping.err" || true)
+  echo "$(awk -v a="$t0" -v b="$t1" -v u="$u" -v s="$s" 'BEGIN { print b - a, u + s }') $replies $(wc -l < "$dir/targets")"
 }
 
-# nocbox_case DIR N INTERVAL_MS TIMEOUT_MS : prints "wall cpu replies"
+# nocbox_case DIR N INTERVAL_MS TIMEOUT_MS : prints "wall cpu replies checks"
 nocbox_case() {
-  local dir=$1 n=$2 t0 t1 tpid pid="" got=0 deadline
+  local dir=$1 n=$2 t0 t1 rpid pid="" got=0 deadline
   {
     echo "api: { listen: 127.0.0.1:18080 }"
     echo "shutdown: { drain_period: 0s, flush_timeout: 5s }"
@@ -115,34 +131,35 @@ nocbox_case() {
     sed 's/^/    - /' "$dir/targets"
   } > "$dir/nocbox.yaml"
   t0=$(now)
-  /usr/bin/time -f "%U %S" -o "$dir/time" "$BIN" run --config "$dir/nocbox.yaml" \
+  rusage_run "$dir/time" "$dir/pid" "$BIN" run --config "$dir/nocbox.yaml" \
     > "$dir/out.jsonl" 2> "$dir/nocbox.log" &
-  tpid=$!
+  rpid=$!
   deadline=$((SECONDS + 30 + $3 / 1000))
   while [ "$got" -lt "$n" ] && [ $SECONDS -lt $deadline ]; do
     sleep 0.005
     got=$(grep -c '"networkdevice.ping.reachable"' "$dir/out.jsonl" || true)
   done
   t1=$(now)
-  pid=$(awk '{print $1}' "/proc/$tpid/task/$tpid/children" 2>/dev/null || true)
-  [ -n "$pid" ] && kill -TERM "$pid"
-  wait "$tpid" || true
+  pid=$(cat "$dir/pid" 2>/dev/null || true)
+  if [ -n "$pid" ]; then kill -TERM "$pid"; fi
+  wait "$rpid" || true
   [ "$got" -ge "$n" ] || { echo "nocbox: only $got of $n results; see $dir/nocbox.log" >&2; }
   read -r u s < "$dir/time"
-  local replies
+  local replies checks
+  checks=$(grep -c '"networkdevice.ping.reachable"' "$dir/out.jsonl" || true)
   replies=$(grep '"networkdevice.ping.reachable"' "$dir/out.jsonl" | grep -c '"value":1.0' || true)
-  echo "$(awk -v a="$t0" -v b="$t1" -v u="$u" -v s="$s" 'BEGIN { print b - a, u + s }') $((replies > n ? n : replies))"
+  echo "$(awk -v a="$t0" -v b="$t1" -v u="$u" -v s="$s" 'BEGIN { print b - a, u + s }') $((replies > n ? n : replies)) $checks"
 }
 
 RESULTS=$BENCH_DIR/results.tsv
-printf 'mode\tN\tprogram\trun\twall_s\tcpu_s\treplies\tbox_busy_pct\n' > "$RESULTS"
+printf 'mode\tN\tprogram\trun\twall_s\tcpu_s\treplies\tchecks\tbox_busy_pct\n' > "$RESULTS"
 
 for n in "${SIZES[@]}"; do
   for mode in paced burst; do
     if [ "$mode" = paced ]; then
       fi=1; ft=500; ni=$n; nt=$((n < 500 ? n : 500))
     else
-      fi=0; ft=100; ni=100; nt=100
+      fi=0; ft=50; ni=50; nt=50
     fi
     for ((r = 1; r <= RUNS; r++)); do
       # alternate which program goes first
@@ -160,11 +177,11 @@ for n in "${SIZES[@]}"; do
         fi
         read -r b1 j1 < <(cpu_jiffies)
         busy=$(((b1 - b0) * 100 / (j1 - j0 > 0 ? j1 - j0 : 1)))
-        read -r wall cpu replies <<< "$res"
-        printf '%s\t%s\t%s\t%s\t%.3f\t%.3f\t%s\t%s\n' "$mode" "$n" "$prog" "$r" "$wall" "$cpu" \
-          "$replies" "$busy" >> "$RESULTS"
-        printf '%-6s N=%-5s %-6s run %s: wall %.3f s, CPU %.3f s, %s replies, box %s%% busy\n' \
-          "$mode" "$n" "$prog" "$r" "$wall" "$cpu" "$replies" "$busy" >&2
+        read -r wall cpu replies checks <<< "$res"
+        printf '%s\t%s\t%s\t%s\t%.3f\t%.4f\t%s\t%s\t%s\n' "$mode" "$n" "$prog" "$r" "$wall" "$cpu" \
+          "$replies" "$checks" "$busy" >> "$RESULTS"
+        printf '%-6s N=%-5s %-6s run %s: wall %.3f s, CPU %.4f s, %s replies, %s checks, box %s%% busy\n' \
+          "$mode" "$n" "$prog" "$r" "$wall" "$cpu" "$replies" "$checks" "$busy" >&2
       done
     done
   done
@@ -173,23 +190,25 @@ done
 # summary: medians (min-max) per case, and nocbox/fping ratios
 awk -F'\t' '
   NR == 1 { next }
-  { k = $1 "\t" $2 "\t" $3; n[k]++; W[k, n[k]] = $5; C[k, n[k]] = $6; R[k, n[k]] = $7; B[k, n[k]] = $8
+  { k = $1 "\t" $2 "\t" $3; n[k]++; W[k, n[k]] = $5; C[k, n[k]] = $6; R[k, n[k]] = $7; B[k, n[k]] = $9
+    P[k, n[k]] = ($8 > 0 ? $6 * 1e6 / $8 : 0)
     if (!(k in seen)) { seen[k] = 1; order[++m] = k } }
   function sort(a, k, cnt,   i, j, t, out) { for (i = 1; i <= cnt; i++) out[i] = a[k, i]
     for (i = 1; i <= cnt; i++) for (j = i + 1; j <= cnt; j++) if (out[j] + 0 < out[i] + 0) { t = out[i]; out[i] = out[j]; out[j] = t }
     med = out[int((cnt + 1) / 2)]; lo = out[1]; hi = out[cnt] }
   END {
-    print "| mode | N | program | wall s, median (min-max) | targets/s | CPU s, median (min-max) | CPU ms per 1000 targets | replies | box busy % |"
+    print "| mode | N | program | wall s, median (min-max) | targets/s | CPU s, median (min-max) | CPU ms per 1000 checks | replies | box busy % |"
     print "|---|---|---|---|---|---|---|---|---|"
     for (i = 1; i <= m; i++) { k = order[i]; split(k, f, "\t"); c = n[k]
       sort(W, k, c); w = med; wl = lo; wh = hi
       sort(C, k, c); cp = med; cl = lo; ch = hi
       sort(R, k, c); rp = lo
       sort(B, k, c); bm = med
-      wall[k] = w; cpu[k] = cp
-      printf "| %s | %s | %s | %.3f (%.3f-%.3f) | %.0f | %.3f (%.3f-%.3f) | %.1f | %s of %s (lowest) | %s |\n", f[1], f[2], f[3], w, wl, wh, f[2] / w, cp, cl, ch, cp * 1e6 / f[2], rp, f[2], bm }
+      sort(P, k, c); pk = med
+      wall[k] = w; cpu[k] = pk
+      printf "| %s | %s | %s | %.3f (%.3f-%.3f) | %.0f | %.4f (%.4f-%.4f) | %.1f | %s of %s (lowest) | %s |\n", f[1], f[2], f[3], w, wl, wh, f[2] / w, cp, cl, ch, pk, rp, f[2], bm }
     print ""
-    print "| mode | N | nocbox/fping targets/s | nocbox/fping CPU |"
+    print "| mode | N | nocbox/fping targets/s | nocbox/fping CPU per check |"
     print "|---|---|---|---|"
     for (i = 1; i <= m; i++) { k = order[i]; split(k, f, "\t"); if (f[3] != "nocbox") continue
       fk = f[1] "\t" f[2] "\tfping"

@@ -97,6 +97,14 @@ struct Sockets {
 }
 
 impl Sockets {
+    /// Whether opening the socket for this family was tried already (it may have failed).
+    fn tried(&self, ip: &IpAddr) -> bool {
+        match ip {
+            IpAddr::V4(_) => self.v4.get().is_some(),
+            IpAddr::V6(_) => self.v6.get().is_some(),
+        }
+    }
+
     fn get(&self, ip: &IpAddr) -> &Result<Arc<Sock>, String> {
         let (cell, v6) = match ip {
             IpAddr::V4(_) => (&self.v4, false),
@@ -313,6 +321,10 @@ async fn check(t: &Target, s: &Shared) {
     let mut socks = Vec::new();
     let mut verdicts = Vec::new();
     for ip in addrs {
+        if !s.sockets.tried(&ip) {
+            s.sockets.get(&ip);
+            show_sockets(s);
+        }
         match s.sockets.get(&ip) {
             Ok(sock) => socks.push((ip, sock.clone())),
             Err(_) => {
@@ -376,8 +388,9 @@ fn update(s: &Shared, target: &str, verdicts: Vec<Verdict>) {
     };
     let c = &s.component;
     c.set_message(message);
-    show_sockets(s);
-    if s.sockets.problem().is_some() {
+    if let Some(p) = s.sockets.problem() {
+        c.set_healthy(false);
+        c.error(p);
         return;
     }
     if down == 0 {
