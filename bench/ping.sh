@@ -21,9 +21,10 @@
 # networkdevice.ping.reachable line on stdout), targets/s = N / wall, CPU seconds (user+sys of the
 # whole process from wait4's rusage, in microseconds: start-up, the round, and for nocbox writing
 # 4 JSON metric lines per target and the stop), replies, and how busy the machine was (all
-# CPUs, /proc/stat) during the case. nocbox is stopped (SIGTERM to its own pid, which the runner
-# records) as soon as the N-th result is seen; checks of its second round that finish within that
-# polling delay (a few ms) are counted, so CPU per 1000 checks divides by every check completed.
+# CPUs, /proc/stat; it includes this script's 5 ms polling of nocbox's output) during the case.
+# nocbox is stopped (SIGTERM to its own pid, which the runner records) as soon as the N-th result
+# is seen; checks of its second round that finish within that polling delay are counted too, so
+# CPU per 1000 checks divides by every check completed.
 # Each case first waits (up to BENCH_QUIET_WAIT=20 s) for the machine to be below
 # BENCH_QUIET_BUSY=25 % busy.
 #
@@ -86,16 +87,21 @@ wait_quiet() {
 now() { date +%s.%N; }
 
 # rusage_run TIMEFILE PIDFILE CMD... : runs CMD (stdin from /dev/null, stdout/stderr inherited),
-# writes its pid to PIDFILE and, when it has exited, "user_s sys_s" with microseconds to TIMEFILE
+# writes "pid start_epoch" to PIDFILE and, when CMD has exited, "user_s sys_s end_epoch" to
+# TIMEFILE (rusage in microseconds). The clock starts just before CMD is spawned, so the
+# interpreter's own start-up is not in the wall time.
+PY=$(command -v /usr/bin/python3 || command -v python3)
 rusage_run() {
-  python3 -c '
-import os, subprocess, sys
+  "$PY" -c '
+import os, subprocess, sys, time
+t0 = time.time()
 p = subprocess.Popen(sys.argv[3:], stdin=subprocess.DEVNULL)
 with open(sys.argv[2], "w") as f:
-    f.write(str(p.pid))
+    f.write("%d %.6f" % (p.pid, t0))
 _, _, ru = os.wait4(p.pid, 0)
+t1 = time.time()
 with open(sys.argv[1], "w") as f:
-    f.write("%.6f %.6f" % (ru.ru_utime, ru.ru_stime))
+    f.write("%.6f %.6f %.6f" % (ru.ru_utime, ru.ru_stime, t1))
 ' "$@"
 }
 
@@ -106,12 +112,11 @@ targets() { # N -> one address per line
 
 # fping_case DIR INTERVAL_MS TIMEOUT_MS : prints "wall cpu replies checks"
 fping_case() {
-  local dir=$1 t0 t1 replies
-  t0=$(now)
+  local dir=$1 t0 t1 replies pid u s
   rusage_run "$dir/time" "$dir/pid" fping -c 1 -q -i "$2" -t "$3" -f "$dir/targets" \
     2>"$dir/fping.err" || true
-  t1=$(now)
-  read -r u s < "$dir/time"
+  read -r pid t0 < "$dir/pid"
+  read -r u s t1 < "$dir/time"
   replies=$(grep -c ' = 1/1/0%' "$dir/fping.err" || true)
   echo "$(awk -v a="$t0" -v b="$t1" -v u="$u" -v s="$s" 'BEGIN { print b - a, u + s }') $replies $(wc -l < "$dir/targets")"
 }
@@ -130,21 +135,24 @@ nocbox_case() {
     echo "  targets:"
     sed 's/^/    - /' "$dir/targets"
   } > "$dir/nocbox.yaml"
-  t0=$(now)
   rusage_run "$dir/time" "$dir/pid" "$BIN" run --config "$dir/nocbox.yaml" \
     > "$dir/out.jsonl" 2> "$dir/nocbox.log" &
   rpid=$!
   deadline=$((SECONDS + 30 + $3 / 1000))
+  # Every reachable target writes 4 metric lines; counting lines (wc) is much cheaper than
+  # grep on the two shared cores, and the exact count is confirmed once it looks complete.
   while [ "$got" -lt "$n" ] && [ $SECONDS -lt $deadline ]; do
     sleep 0.005
-    got=$(grep -c '"networkdevice.ping.reachable"' "$dir/out.jsonl" || true)
+    if [ "$(wc -l < "$dir/out.jsonl")" -ge $((4 * n)) ]; then
+      got=$(grep -c '"networkdevice.ping.reachable"' "$dir/out.jsonl" || true)
+    fi
   done
   t1=$(now)
-  pid=$(cat "$dir/pid" 2>/dev/null || true)
-  if [ -n "$pid" ]; then kill -TERM "$pid"; fi
+  read -r pid t0 < "$dir/pid"
+  kill -TERM "$pid"
   wait "$rpid" || true
   [ "$got" -ge "$n" ] || { echo "nocbox: only $got of $n results; see $dir/nocbox.log" >&2; }
-  read -r u s < "$dir/time"
+  read -r u s _ < "$dir/time"
   local replies checks
   checks=$(grep -c '"networkdevice.ping.reachable"' "$dir/out.jsonl" || true)
   replies=$(grep '"networkdevice.ping.reachable"' "$dir/out.jsonl" | grep -c '"value":1.0' || true)
