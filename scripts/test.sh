@@ -4,7 +4,7 @@
 #   Debian packages: the real peers (rsyslog with TLS, haproxy, socat, openssl, logger, unshare,
 #   chromium for the status page, python3 with venv for checkov/hadolint/python-hcl2); for the
 #   ping and TCP check tests unshare/nsenter/setpriv (util-linux), ip (iproute2), sysctl (procps),
-#   nft (nftables), and fping and GNU time for bench/ping.sh
+#   nft (nftables), and fping for bench/ping.sh
 #   loggen: unpacked from syslog-ng-core's .deb into target/nocbox-peers (it conflicts with rsyslog)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +13,7 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 
-pkgs=(rsyslog rsyslog-gnutls rsyslog-openssl haproxy chromium socat netcat-openbsd openssl bsdutils util-linux iproute2 procps nftables fping time python3 python3-venv ca-certificates)
+pkgs=(rsyslog rsyslog-gnutls rsyslog-openssl haproxy chromium socat netcat-openbsd openssl bsdutils util-linux iproute2 procps nftables fping python3 python3-venv ca-certificates)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
