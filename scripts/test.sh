@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs what the tests need on a fresh Debian/Ubuntu machine, then runs every test, rustfmt and
 # clippy, and the image and Terraform checks. Idempotent: packages already present are kept.
-#   Debian packages: the real peers (chrony for NTP authentication, net-snmp's snmp/snmpd/
-#   snmptrapd for the SNMP core, rsyslog with TLS, haproxy,
-#   socat, openssl, logger, unshare, chromium for the status page, python3 with venv for
-#   checkov/hadolint/python-hcl2)
+#   Debian packages: the real peers (chrony for NTP, net-snmp's snmp/snmpd/snmptrapd for SNMP,
+#   rsyslog with TLS, haproxy, socat, openssl, logger, unshare, chromium for the status page,
+#   python3 with venv for checkov/hadolint/python-hcl2); for the ping and TCP check tests
+#   unshare/nsenter/setpriv (util-linux), ip (iproute2), sysctl (procps), nft (nftables), and
+#   fping for bench/ping.sh
 #   loggen: unpacked from syslog-ng-core's .deb into target/nocbox-peers (it conflicts with rsyslog)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +14,7 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 
-pkgs=(chrony snmp snmpd snmptrapd rsyslog rsyslog-gnutls rsyslog-openssl haproxy chromium socat netcat-openbsd openssl bsdutils util-linux iproute2 python3 python3-venv ca-certificates)
+pkgs=(chrony snmp snmpd snmptrapd rsyslog rsyslog-gnutls rsyslog-openssl haproxy chromium socat netcat-openbsd openssl bsdutils util-linux iproute2 procps nftables fping python3 python3-venv ca-certificates)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

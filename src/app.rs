@@ -195,6 +195,23 @@ pub async fn run_until(
             ntp.spawn(sockets, set, shutdown.clone())
         });
     }
+    // Reachability checks (ping, tcp_checks): components of kind "check", never part of the
+    // overall /healthz; stopped by `shutdown` like the inputs (checks/mod.rs).
+    if cfg.ping.is_some() || cfg.tcp_checks.is_some() {
+        let ctx = crate::checks::CheckContext::new(
+            cfg,
+            pipeline.clone(),
+            telemetry.clone(),
+            settings.hostname(),
+            shutdown.clone(),
+        );
+        inputs.spawn_group("ping", &telemetry, &shutdown, |set| {
+            crate::checks::spawn_ping(cfg, &ctx, set)
+        });
+        inputs.spawn_group("tcp_checks", &telemetry, &shutdown, |set| {
+            crate::checks::spawn_tcp(cfg, &ctx, set)
+        });
+    }
     // From here only the input tasks hold the pipeline: when they end, every queue closes.
     drop(pipeline);
 

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod app;
+pub mod checks;
 pub mod config;
 pub mod event;
 pub mod inputs;

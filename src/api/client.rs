@@ -87,6 +87,9 @@ pub fn render(doc: &Value) -> String {
             if !details.is_empty() {
                 out.push_str(&format!("{:<22} {}\n", "", details.join("  ")));
             }
+            if let Some(m) = c["message"].as_str() {
+                out.push_str(&format!("    {m}\n"));
+            }
         }
     }
     out.push_str("\nQUEUES\n");

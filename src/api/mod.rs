@@ -51,7 +51,9 @@ pub async fn serve(listener: TcpListener, state: ApiState, stop: CancellationTok
     }
 }
 
-/// Overall health: every input listening, every output able to accept events.
+/// Overall health: every input listening, every output able to accept events. Components of
+/// kind `check` (ping, TCP checks) are left out on purpose: a device being down must not make
+/// the load balancer replace nocbox. They answer on `/healthz/<name>` only.
 fn health(state: &ApiState) -> (bool, Value) {
     let mut problems = Vec::new();
     if state.telemetry.is_draining() {
@@ -221,5 +223,30 @@ mod tests {
         let r = metrics(State(state(false))).await;
         assert_eq!(r.status(), StatusCode::NOT_FOUND);
         assert!(!body(r).await.contains("network_tcp"));
+    }
+
+    #[test]
+    fn failing_checks_never_fail_overall_health() {
+        let telemetry = Telemetry::new();
+        telemetry.component("syslog", "input").set_healthy(true);
+        let check = telemetry.component("tcp_check:core-ssh", crate::checks::KIND);
+        check.set_healthy(false);
+        check.error("sw1:22: 10.0.0.1 refused");
+        let ping = telemetry.component("ping", crate::checks::KIND);
+        ping.set_healthy(false);
+        let state = ApiState {
+            telemetry: telemetry.clone(),
+            queues: crate::pipeline::PipelineBuilder::new(&telemetry)
+                .build()
+                .view(),
+            prometheus: false,
+            metric_events: Exposition::default(),
+        };
+        let (ok, body) = health(&state);
+        assert!(ok, "{body}");
+        assert!(body["components"].get("ping").is_none(), "{body}");
+        // An input that fails still does.
+        telemetry.component("syslog", "input").set_healthy(false);
+        assert!(!health(&state).0);
     }
 }

@@ -39,11 +39,12 @@ pub fn render(doc: &Value) -> String {
         let state = text(&c["state"]);
         let _ = writeln!(
             rows,
-            "<tr><td>{}</td><td>{}</td><td class=\"{}\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td class=\"{}\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             esc(name),
             esc(&text(&c["kind"])),
             esc(&state.to_lowercase()),
             esc(&state),
+            esc(&text(&c["message"])),
             totals(&c["totals"]),
             esc(&text(&c["last_success"])),
             esc(&text(&c["last_error"])),
@@ -64,7 +65,7 @@ pub fn render(doc: &Value) -> String {
 <title>nocbox status</title><style>{STYLE}</style></head><body>\
 <h1>nocbox {}</h1><p>healthy: <b id=\"healthy\">{}</b>{} (refreshes every 5 s; JSON at <a href=\"/status\">/status</a>, \
 Prometheus at <a href=\"/metrics\">/metrics</a>)</p>\n\
-<h2>Inputs and outputs</h2><table><tr><th>name</th><th>kind</th><th>state</th><th>totals</th>\
+<h2>Inputs, outputs and checks</h2><table><tr><th>name</th><th>kind</th><th>state</th><th>message</th><th>totals</th>\
 <th>last success</th><th>last error</th></tr>\n{rows}</table>\n\
 <h2>Queues</h2><table><tr><th>output</th><th>queued</th><th>capacity</th></tr>\n{queues}</table>\n</body></html>\n",
         esc(&text(&doc["version"])),

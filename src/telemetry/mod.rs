@@ -67,6 +67,8 @@ struct ComponentState {
     kind: String,
     detail: BTreeMap<String, String>,
     last_error: Option<(DateTime<Utc>, String)>,
+    /// What the latest run found, in one line (a check's status message).
+    message: Option<String>,
 }
 
 /// One input, output or check as shown by `/status` and `/healthz/<name>`.
@@ -107,6 +109,13 @@ impl Component {
         lock(&self.0.state)
             .detail
             .insert(key.to_string(), value.to_string());
+    }
+    /// The latest outcome in one line, for people (`sw1:22: 10.0.0.1 ok in 1.3 ms; ...`).
+    pub fn set_message(&self, message: impl Into<String>) {
+        lock(&self.0.state).message = Some(message.into());
+    }
+    pub fn message(&self) -> Option<String> {
+        lock(&self.0.state).message.clone()
     }
     fn last_success(&self) -> Option<DateTime<Utc>> {
         match self.0.last_success_ms.load(Ordering::Relaxed) {
@@ -192,7 +201,7 @@ impl Telemetry {
         c
     }
 
-    /// Components of one kind (`input`, `output`), by name.
+    /// Components of one kind (`input`, `output`, `check`), by name.
     pub fn components(&self, kind: &str) -> Vec<(String, Component)> {
         lock(&self.0.components)
             .iter()
@@ -234,7 +243,8 @@ impl Telemetry {
     }
 
     /// The counters that belong to a component: an input `syslog` owns `nocbox.syslog.*`; an
-    /// output owns every counter labelled `output=<name>`. Keyed `name{labels}`.
+    /// output owns every counter labelled `output=<name>`, a check every counter labelled
+    /// `check=<name>`. Keyed `name{labels}`.
     fn component_totals(&self, name: &str, kind: &str) -> BTreeMap<String, u64> {
         let prefix = format!("nocbox.{name}.");
         self.counters_snapshot()
@@ -242,6 +252,10 @@ impl Telemetry {
             .filter_map(|(n, l, v)| {
                 let mine = match kind {
                     "output" => l.iter().any(|(k, val)| k == "output" && val == name),
+                    "check" => {
+                        n.starts_with(&prefix)
+                            || l.iter().any(|(k, val)| k == "check" && val == name)
+                    }
                     _ => n.starts_with(&prefix),
                 };
                 if !mine {
@@ -250,7 +264,7 @@ impl Telemetry {
                 let short = n.strip_prefix("nocbox.").unwrap_or(&n).to_string();
                 let rest: Vec<String> = l
                     .iter()
-                    .filter(|(k, _)| k != "output")
+                    .filter(|(k, _)| k != "output" && k != "check")
                     .map(|(k, v)| format!("{k}={v}"))
                     .collect();
                 let key = if rest.is_empty() {
@@ -277,6 +291,7 @@ impl Telemetry {
                     "healthy": c.is_healthy(),
                     "in_service": c.is_serving(),
                     "detail": st.detail,
+                    "message": st.message,
                     "last_success": c.last_success().map(fmt_time),
                     "last_error": st.last_error.as_ref().map(|(_, m)| m.clone()),
                     "last_error_at": st.last_error.as_ref().map(|(t, _)| fmt_time(*t)),

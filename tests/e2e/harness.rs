@@ -76,10 +76,23 @@ impl Nocbox {
     }
 
     pub fn start_with(name: &str, yaml: &str, env: &[(&str, &str)]) -> Nocbox {
+        Self::start_wrapped(name, yaml, env, &[])
+    }
+
+    /// Starts `WRAPPER... nocbox run --config FILE`: the wrapper (e.g. `unshare --net ... bash -c
+    /// SETUP` ending in `exec "$@"`) must exec nocbox, so the child is nocbox itself.
+    pub fn start_wrapped(name: &str, yaml: &str, env: &[(&str, &str)], wrapper: &[&str]) -> Nocbox {
         let dir = scratch(name);
         let cfg = dir.join("nocbox.yaml");
         std::fs::write(&cfg, yaml).expect("write config");
-        let mut cmd = Command::new(BIN);
+        let mut cmd = match wrapper.split_first() {
+            Some((prog, args)) => {
+                let mut c = Command::new(prog);
+                c.args(args).arg(BIN);
+                c
+            }
+            None => Command::new(BIN),
+        };
         cmd.arg("run").arg("--config").arg(&cfg);
         cmd.env("NOCBOX_LOG", "info");
         for (k, v) in env {
@@ -132,6 +145,11 @@ impl Nocbox {
             panic!("nocbox did not start ({status:?}); log:\n{}", nb.log());
         }
         nb
+    }
+
+    /// The process id (for `nsenter --target`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     pub fn log(&self) -> String {

@@ -5,6 +5,7 @@
 mod harness;
 
 mod bad_input;
+mod checks;
 mod cli;
 mod datadog_http;
 mod datadog_tcp;

@@ -4,8 +4,7 @@
 //!
 //! The producer is a `tcp_checks` entry against a listener the test opens on 127.0.0.1: the check
 //! sends `network.tcp.can_connect` = 1 and `network.tcp.response_time` tagged
-//! `address:127.0.0.1`. The tcp check lands from the wt-checks branch; until it is merged the
-//! tests that need it are ignored.
+//! `address:127.0.0.1`.
 
 use std::net::TcpListener;
 use std::path::Path;
@@ -47,7 +46,6 @@ fn tagged_local(s: &Value) -> bool {
 }
 
 #[test]
-#[ignore = "needs tcp_checks from the wt-checks branch; un-ignore after merge"]
 fn tcp_check_metrics_reach_the_series_api_gzip_with_the_key() {
     let dir = scratch("metrics-dd");
     let tls = certs(&dir);
@@ -103,7 +101,6 @@ fn tcp_check_metrics_reach_the_series_api_gzip_with_the_key() {
 }
 
 #[test]
-#[ignore = "needs tcp_checks from the wt-checks branch; un-ignore after merge"]
 fn tcp_check_metrics_show_on_prometheus_metrics() {
     let target = TcpListener::bind("127.0.0.1:0").unwrap();
     let yaml = format!(
