@@ -89,7 +89,9 @@ done
   echo "| offered/s | server | answered/s | loss % | longer than request | p50 µs | p99 µs | CPU s per million |"
   echo "|---|---|---|---|---|---|---|---|"
 } >>"$WORK/summary.md"
-declare -A best=([chronyd]=0 [nocbox]=0)
+# "lossless up to R": every step up to R got a reply to every request (a later lossless step
+# after a lossy one does not count).
+declare -A best=([chronyd]=0 [nocbox]=0) lost=([chronyd]=0 [nocbox]=0)
 for rate in $RATES; do
   for s in chronyd:$CPORT:$CPID nocbox:$NPORT:$NPID; do
     IFS=: read -r name port pid <<<"$s"
@@ -101,13 +103,17 @@ for rate in $RATES; do
     cpu=$(awk -v d=$((t1 - t0)) -v c="$CLK" -v n="$recv" 'BEGIN { if (n > 0) printf "%.1f", d / c / n * 1e6; else print "-" }')
     ans=$(awk -v n="$recv" -v s="$STEP_SECS" 'BEGIN { printf "%.0f", n / s }')
     echo "| $rate | $name | $ans | $loss | $(field "$j" replies_longer_than_request) | $(field "$j" rtt_p50_us) | $(field "$j" rtt_p99_us) | $cpu |" >>"$WORK/summary.md"
-    if [ "$recv" = "$sent" ] && [ "$rate" -gt "${best[$name]}" ]; then best[$name]=$rate; fi
+    if [ "$recv" = "$sent" ]; then
+      [ "${lost[$name]}" = 0 ] && best[$name]=$rate
+    else
+      lost[$name]=1
+    fi
     sleep 0.5
   done
 done
 {
   echo
-  echo "Highest offered rate answered without loss: chronyd ${best[chronyd]}/s, nocbox ${best[nocbox]}/s" \
+  echo "Lossless up to (every step up to this rate answered in full): chronyd ${best[chronyd]}/s, nocbox ${best[nocbox]}/s" \
     "(ratio $(awk -v a="${best[nocbox]}" -v b="${best[chronyd]}" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "n/a" }'))."
   echo "RSS after the run: chronyd $(awk '/VmRSS/ {print $2}' /proc/$CPID/status) kB," \
     "nocbox $(awk '/VmRSS/ {print $2}' /proc/$NPID/status) kB (peak $(awk '/VmHWM/ {print $2}' /proc/$NPID/status) kB)."
