@@ -11,7 +11,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::harness::{scratch, wait_for, Nocbox, BIN};
+use crate::harness::{scratch, split_http_response, wait_for, Nocbox, BIN};
 
 const API_PORT: u16 = 18080;
 
@@ -89,16 +89,7 @@ fn ns_get(nb: &Nocbox, path: &str) -> (u16, String) {
         "exec 3<>/dev/tcp/127.0.0.1/{API_PORT}; printf 'GET {path} HTTP/1.0\\r\\nHost: x\\r\\n\\r\\n' >&3; cat <&3"
     );
     let (resp, _) = in_ns(nb, &["bash", "-c", &script]);
-    let code = resp
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let body = resp
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    (code, body)
+    split_http_response(&resp)
 }
 
 fn has_tags(r: &Value, tags: &[&str]) -> bool {

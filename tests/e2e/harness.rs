@@ -297,6 +297,11 @@ pub fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
     write!(s, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").expect("write request");
     let mut resp = String::new();
     let _ = s.read_to_string(&mut resp);
+    split_http_response(&resp)
+}
+
+/// (status code, body) of a raw HTTP/1.0 response; 0 when there is no status line.
+pub fn split_http_response(resp: &str) -> (u16, String) {
     let code = resp
         .split_whitespace()
         .nth(1)
