@@ -17,13 +17,13 @@ use std::fmt::Write as _;
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
-use serde_json::{json, Map, Value as Json};
+use serde_json::Value as Json;
 
 use crate::event::{LogRecord, Status};
 use crate::inputs::DeviceInfo;
 use crate::proto::snmp::notify::Notification;
 use crate::proto::snmp::trapdb::TrapDb;
-use crate::proto::snmp::{Value, VarBind};
+use crate::proto::snmp::{Oid, Value, VarBind};
 
 /// Attribute names the record uses itself; a MIB object of the same name is not copied to the
 /// top level (it stays in `variables`).
@@ -68,147 +68,309 @@ pub struct Origin<'a> {
     pub namespace: &'a str,
 }
 
+/// A variable's value as the record shows it.
+#[derive(Clone, Debug, PartialEq)]
+enum Shown {
+    Int(i64),
+    Big(u64),
+    Text(String),
+    Null,
+    /// A label (or BITS label list) from the trap DB.
+    Label(Json),
+}
+
+impl Shown {
+    fn write_json(&self, out: &mut String) {
+        match self {
+            Shown::Int(i) => {
+                let _ = write!(out, "{i}");
+            }
+            Shown::Big(n) => {
+                let _ = write!(out, "{n}");
+            }
+            Shown::Text(s) => json_str(out, s),
+            Shown::Null => out.push_str("null"),
+            Shown::Label(Json::String(s)) => json_str(out, s),
+            Shown::Label(j) => out.push_str(&j.to_string()),
+        }
+    }
+
+    /// As `message` shows it: text unquoted, cut to [`MESSAGE_VALUE_CHARS`].
+    fn write_short(&self, out: &mut String) {
+        let text = match self {
+            Shown::Text(s) | Shown::Label(Json::String(s)) => s.as_str(),
+            other => {
+                other.write_json(out);
+                return;
+            }
+        };
+        match text.char_indices().nth(MESSAGE_VALUE_CHARS) {
+            Some((i, _)) => {
+                out.push_str(&text[..i]);
+                out.push('…');
+            }
+            None => out.push_str(text),
+        }
+    }
+}
+
+/// The members of the record's JSON object, written as they are made (see
+/// `LogRecord::attributes_json`).
+struct Members(String);
+
+impl Members {
+    fn key(&mut self, k: &str) {
+        if !self.0.is_empty() {
+            self.0.push(',');
+        }
+        json_str(&mut self.0, k);
+        self.0.push(':');
+    }
+
+    fn text(&mut self, k: &str, v: &str) {
+        self.key(k);
+        json_str(&mut self.0, v);
+    }
+
+    fn number(&mut self, k: &str, v: i64) {
+        self.key(k);
+        let _ = write!(self.0, "{v}");
+    }
+}
+
+/// Appends `s` as a JSON string.
+fn json_str(out: &mut String, s: &str) {
+    out.push('"');
+    if !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.push_str(s);
+    } else {
+        for c in s.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                c if (c as u32) < 0x20 => {
+                    let _ = write!(out, "\\u{:04x}", c as u32);
+                }
+                c => out.push(c),
+            }
+        }
+    }
+    out.push('"');
+}
+
 /// The record for `n`.
 pub fn build(n: &Notification, o: &Origin<'_>, db: &TrapDb) -> (LogRecord, Unresolved) {
     let mut unresolved = Unresolved::default();
-    let mut attrs = Map::new();
-    attrs.insert("snmpTrapOID".into(), Json::String(n.trap_oid.to_string()));
-    let trap = db.trap(&n.trap_oid);
-    let title = match &trap {
+    let mut m = Members(String::with_capacity(256 + 96 * n.varbinds.len()));
+    let mut message = String::with_capacity(96 + 40 * n.varbinds.len().min(MESSAGE_VARS));
+    m.key("snmpTrapOID");
+    m.0.push('"');
+    let at = m.0.len();
+    push_dotted(&mut m.0, &n.trap_oid);
+    match db.trap(&n.trap_oid) {
         Some(t) => {
-            attrs.insert("snmpTrapName".into(), json!(t.name));
-            attrs.insert("snmpTrapMIB".into(), json!(t.mib));
-            format!("{}::{}", t.mib, t.name)
+            m.0.push('"');
+            m.text("snmpTrapName", t.name);
+            m.text("snmpTrapMIB", t.mib);
+            message.push_str(t.mib);
+            message.push_str("::");
+            message.push_str(t.name);
         }
         None => {
             unresolved.trap = true;
-            n.trap_oid.to_string()
+            message.push_str(&m.0[at..]);
+            m.0.push('"');
         }
-    };
-    if let Some(u) = n.uptime {
-        attrs.insert("uptime".into(), json!(u));
     }
-    let mut snmp = Map::new();
-    let pdu = if n.inform { "inform" } else { "trap" };
-    snmp.insert("pdu".into(), json!(pdu));
+    if let Some(u) = n.uptime {
+        m.number("uptime", u.into());
+    }
     if let Some(v1) = &n.v1 {
-        attrs.insert("enterpriseOID".into(), json!(v1.enterprise.to_string()));
-        attrs.insert("genericTrap".into(), json!(v1.generic_trap));
-        attrs.insert("specificTrap".into(), json!(v1.specific_trap));
-        snmp.insert("agent_address".into(), json!(v1.agent_addr.to_string()));
+        m.key("enterpriseOID");
+        m.0.push('"');
+        push_dotted(&mut m.0, &v1.enterprise);
+        m.0.push('"');
+        m.number("genericTrap", v1.generic_trap.into());
+        m.number("specificTrap", v1.specific_trap.into());
+    }
+    m.key("snmp");
+    let mut snmp = Members(String::new());
+    snmp.text("pdu", if n.inform { "inform" } else { "trap" });
+    if let Some(v1) = &n.v1 {
+        snmp.text("agent_address", &v1.agent_addr.to_string());
     }
     if let Some(u) = &n.user {
-        snmp.insert("user".into(), json!(u));
+        snmp.text("user", u);
     }
     if let Some(e) = &n.engine_id {
-        snmp.insert("engine_id".into(), json!(hex(e)));
+        snmp.text("engine_id", &hex(e));
     }
-    attrs.insert("snmp".into(), Json::Object(snmp));
+    m.0.push('{');
+    m.0.push_str(&snmp.0);
+    m.0.push('}');
 
-    let hostname = o
-        .device
-        .and_then(|d| d.name.clone())
-        .unwrap_or_else(|| o.peer.to_string());
-    let from = if hostname == o.peer.to_string() {
-        hostname.clone()
-    } else {
-        format!("{hostname} ({})", o.peer)
-    };
-    let mut message = format!("{title} from {from}");
-    let mut variables = Vec::with_capacity(n.varbinds.len());
-    for (i, vb) in n.varbinds.iter().enumerate() {
-        let (entry, named) = variable(vb, db, &mut attrs);
-        if named.is_none() {
-            unresolved.variables += 1;
+    let peer = o.peer.to_string();
+    message.push_str(" from ");
+    let hostname = match o.device.and_then(|d| d.name.clone()) {
+        Some(name) => {
+            let _ = write!(message, "{name} ({peer})");
+            name
         }
+        None => {
+            message.push_str(&peer);
+            peer.clone()
+        }
+    };
+    // Resolved variables at the top level: the last of one name wins, as in Datadog's.
+    let mut top: Vec<(&str, Shown)> = Vec::new();
+    m.key("variables");
+    m.0.push('[');
+    for (i, vb) in n.varbinds.iter().enumerate() {
+        let (kind, value, named) = variable(vb, db);
+        if i > 0 {
+            m.0.push(',');
+        }
+        m.0.push_str("{\"oid\":\"");
+        let oid_at = m.0.len();
+        push_dotted(&mut m.0, &vb.oid);
+        let oid_end = m.0.len();
+        m.0.push_str("\",\"type\":\"");
+        m.0.push_str(kind);
+        m.0.push_str("\",\"value\":");
+        value.write_json(&mut m.0);
+        m.0.push('}');
         if i < MESSAGE_VARS {
             message.push_str(if i == 0 { ": " } else { " " });
-            let name = named.unwrap_or_else(|| vb.oid.to_string());
-            let shown = attrs
-                .get(&name)
-                .filter(|_| !RESERVED.contains(&name.as_str()))
-                .unwrap_or(&entry["value"]);
-            let _ = write!(message, "{name}={}", short(shown));
+            match &named {
+                Some((name, shown)) => {
+                    message.push_str(name);
+                    message.push('=');
+                    shown.write_short(&mut message);
+                }
+                None => {
+                    message.push_str(&m.0[oid_at..oid_end]);
+                    message.push('=');
+                    value.write_short(&mut message);
+                }
+            }
         }
-        variables.push(entry);
+        match named {
+            Some((name, shown)) if !RESERVED.contains(&name) => {
+                match top.iter_mut().find(|(n, _)| *n == name) {
+                    Some(slot) => slot.1 = shown,
+                    None => top.push((name, shown)),
+                }
+            }
+            Some(_) => {}
+            None => unresolved.variables += 1,
+        }
     }
+    m.0.push(']');
     if n.varbinds.len() > MESSAGE_VARS {
         let _ = write!(message, " (+{} more)", n.varbinds.len() - MESSAGE_VARS);
     }
-    attrs.insert("variables".into(), Json::Array(variables));
+    for (name, shown) in &top {
+        m.key(name);
+        shown.write_json(&mut m.0);
+    }
 
     let mut rec = LogRecord::new(message, hostname, o.at);
     rec.ddsource = "snmp-traps".into();
     rec.service = "snmp-traps".into();
     rec.status = Status::Info;
     rec.client_ip = Some(o.peer);
-    rec.tags = o.tags.to_vec();
+    rec.tags = Vec::with_capacity(o.tags.len() + 6);
+    rec.tags.extend_from_slice(o.tags);
     if let Some(d) = o.device {
         rec.tags.extend(d.tags.iter().cloned());
     }
     rec.tags.push(format!("snmp_version:{}", n.version));
     rec.tags.push(format!("device_namespace:{}", o.namespace));
-    rec.tags.push(format!("snmp_device:{}", o.peer));
-    rec.attributes = attrs;
+    rec.tags.push(format!("snmp_device:{peer}"));
+    rec.attributes_json = Some(m.0.into_boxed_str());
     (rec, unresolved)
 }
 
-/// The `variables` entry of one varbind; when the DB names its object, also the top-level
-/// attribute (the enum label, the BITS label list, or the value). Returns the entry and the
-/// name.
-fn variable(vb: &VarBind, db: &TrapDb, attrs: &mut Map<String, Json>) -> (Json, Option<String>) {
+/// The type and `variables` value of one varbind and, when the DB names its object, the name
+/// and the top-level value (the enum label, the BITS label list, or the value).
+fn variable<'d>(vb: &VarBind, db: &'d TrapDb) -> (&'static str, Shown, Option<(&'d str, Shown)>) {
     let (kind, mut value) = type_and_value(&vb.value);
     let Some(var) = db.variable(&vb.oid) else {
-        return (entry(&vb.oid.to_string(), kind, value), None);
+        return (kind, value, None);
     };
-    let name = var.name.to_string();
     let top = match db.label(&var, &vb.value) {
         Some(Json::Array(bits)) => {
             // BITS: the labels at the top level, the octets as hex in `variables` (Datadog's)
             if let Value::OctetString(b) = &vb.value {
-                value = Json::String(upper_hex(b));
+                value = Shown::Text(upper_hex(b));
             }
-            Json::Array(bits)
+            Shown::Label(Json::Array(bits))
         }
-        Some(label) => label,
+        Some(label) => Shown::Label(label),
         None => value.clone(),
     };
-    if !RESERVED.contains(&name.as_str()) {
-        attrs.insert(name.clone(), top);
-    }
-    (entry(&vb.oid.to_string(), kind, value), Some(name))
+    (kind, value, Some((var.name, top)))
 }
 
-fn entry(oid: &str, kind: &str, value: Json) -> Json {
-    json!({ "oid": oid, "type": kind, "value": value })
+/// An OID as dotted decimal.
+fn dotted(oid: &Oid) -> String {
+    let mut s = String::with_capacity(oid.len() * 4);
+    push_dotted(&mut s, oid);
+    s
+}
+
+/// Appends an OID as dotted decimal, without `fmt`'s per-arc overhead (this runs for every
+/// variable of every trap).
+fn push_dotted(s: &mut String, oid: &Oid) {
+    let arcs = oid.arcs();
+    let mut digits = [0u8; 10];
+    for (i, arc) in arcs.iter().enumerate() {
+        if i > 0 {
+            s.push('.');
+        }
+        let (mut n, mut at) = (*arc, digits.len());
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        // ASCII digits are always valid UTF-8
+        s.push_str(std::str::from_utf8(&digits[at..]).unwrap_or("?"));
+    }
 }
 
 /// Datadog's type names for trap variables (gosnmp's types as the Agent's formatter spells
-/// them) and the value as JSON.
-fn type_and_value(v: &Value) -> (&'static str, Json) {
+/// them) and the value.
+fn type_and_value(v: &Value) -> (&'static str, Shown) {
     match v {
-        Value::Integer(i) => ("integer", json!(i)),
-        Value::OctetString(b) => ("string", Json::String(text_or_hex(b))),
-        Value::Null => ("null", Json::Null),
-        Value::Oid(o) => ("oid", Json::String(o.to_string())),
-        Value::IpAddress(a) => ("ip-address", Json::String(a.to_string())),
-        Value::Counter32(n) => ("counter32", json!(n)),
-        Value::Gauge32(n) => ("gauge32", json!(n)),
-        Value::TimeTicks(n) => ("time-ticks", json!(n)),
-        Value::Opaque(b) => ("opaque", Json::String(upper_hex(b))),
-        Value::Counter64(n) => ("counter64", json!(n)),
-        Value::NoSuchObject => ("no-such-object", Json::Null),
-        Value::NoSuchInstance => ("no-such-instance", Json::Null),
-        Value::EndOfMibView => ("end-of-mib-view", Json::Null),
+        Value::Integer(i) => ("integer", Shown::Int((*i).into())),
+        Value::OctetString(b) => ("string", Shown::Text(text_or_hex(b))),
+        Value::Null => ("null", Shown::Null),
+        Value::Oid(o) => ("oid", Shown::Text(dotted(o))),
+        Value::IpAddress(a) => ("ip-address", Shown::Text(a.to_string())),
+        Value::Counter32(n) => ("counter32", Shown::Int((*n).into())),
+        Value::Gauge32(n) => ("gauge32", Shown::Int((*n).into())),
+        Value::TimeTicks(n) => ("time-ticks", Shown::Int((*n).into())),
+        Value::Opaque(b) => ("opaque", Shown::Text(upper_hex(b))),
+        Value::Counter64(n) => ("counter64", Shown::Big(*n)),
+        Value::NoSuchObject => ("no-such-object", Shown::Null),
+        Value::NoSuchInstance => ("no-such-instance", Shown::Null),
+        Value::EndOfMibView => ("end-of-mib-view", Shown::Null),
         Value::Other {
             tag: 0x03,
             contents,
-        } => ("string", Json::String(upper_hex(contents))),
+        } => ("string", Shown::Text(upper_hex(contents))),
         Value::Other {
             tag: 0x45,
             contents,
-        } => ("nsap-address", Json::String(upper_hex(contents))),
-        Value::Other { contents, .. } => ("other", Json::String(upper_hex(contents))),
+        } => ("nsap-address", Shown::Text(upper_hex(contents))),
+        Value::Other { contents, .. } => ("other", Shown::Text(upper_hex(contents))),
     }
 }
 
@@ -248,23 +410,11 @@ fn hex(b: &[u8]) -> String {
     s
 }
 
-/// A value as `message` shows it: text unquoted, cut to [`MESSAGE_VALUE_CHARS`].
-fn short(v: &Json) -> String {
-    let s = match v {
-        Json::String(s) => s.clone(),
-        other => other.to_string(),
-    };
-    match s.char_indices().nth(MESSAGE_VALUE_CHARS) {
-        Some((i, _)) => format!("{}…", &s[..i]),
-        None => s,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::proto::snmp::notify::V1Origin;
-    use crate::proto::snmp::Oid;
+    use serde_json::json;
 
     fn oid(s: &str) -> Oid {
         s.parse().unwrap()
@@ -403,6 +553,13 @@ mod tests {
     }
 
     #[test]
+    fn oids_are_dotted_decimal() {
+        for s in ["1.3", "0.0", "1.3.6.1.4.1.4294967295.0.10", "2.999.1"] {
+            assert_eq!(dotted(&oid(s)), s);
+        }
+    }
+
+    #[test]
     fn values_of_every_type() {
         let cases = [
             (Value::Counter64(1 << 40), "counter64", json!(1u64 << 40)),
@@ -424,9 +581,19 @@ mod tests {
                 "string",
                 json!("0x610162"),
             ),
+            (Value::Integer(-5), "integer", json!(-5)),
+            (
+                Value::OctetString("q\"\\é\n\t".into()),
+                "string",
+                json!("q\"\\é\n\t"),
+            ),
         ];
         for (v, kind, value) in cases {
-            assert_eq!(type_and_value(&v), (kind, value));
+            let (k, shown) = type_and_value(&v);
+            let mut s = String::new();
+            shown.write_json(&mut s);
+            let parsed: Json = serde_json::from_str(&s).unwrap();
+            assert_eq!((k, parsed), (kind, value), "{s}");
         }
     }
 }
