@@ -463,13 +463,21 @@ async fn bind_traps(
     let udp = crate::inputs::syslog::udp::bind(t.listen, t.receive_buffer, "traps")
         .with_context(|| format!("cannot listen on UDP {} (traps.listen)", t.listen))?;
     info!(input = "traps", address = %udp.local_addr()?, "listening");
+    let tcp = match &t.tcp {
+        Some(c) => Some(bind_tcp(c.listen, "traps_tcp", "traps.tcp.listen").await?),
+        None => None,
+    };
     let health_check = match &t.health_check {
         Some(h) => {
             Some(bind_tcp(h.listen, "traps_health_check", "traps.health_check.listen").await?)
         }
         None => None,
     };
-    Ok(crate::inputs::traps::TrapsSockets { udp, health_check })
+    Ok(crate::inputs::traps::TrapsSockets {
+        udp,
+        tcp,
+        health_check,
+    })
 }
 
 async fn bind_tcp(addr: SocketAddr, input: &str, key: &str) -> anyhow::Result<TcpListener> {

@@ -98,6 +98,7 @@ fn traps_section_parses_with_datadog_spellings() {
 traps:
   community_strings: "public, s3cret"
   engine_id: "0x80000000050102030405"
+  tcp: { listen: 127.0.0.1:5162, idle_timeout: 30s }
   users:
     - { user: trapuser, auth_protocol: sha, auth_key: authpass123, priv_protocol: aes, priv_key: privpass123 }
     - { username: dduser, authProtocol: SHA-256, authKey: authpass123, privProtocol: AES256C, privKey: privpass123, engine_ids: ["0x8000000001020304"] }
@@ -111,6 +112,11 @@ traps:
     assert_eq!(t.users[1].priv_protocol.as_deref(), Some("AES256C"));
     assert_eq!(t.users[1].engine_ids.as_ref().unwrap().len(), 1);
     assert_eq!(t.receive_buffer, 8 << 20);
+    let tcp = t.tcp.unwrap();
+    assert_eq!(
+        (tcp.max_connections, tcp.idle_timeout),
+        (256, Duration::from_secs(30))
+    );
 }
 
 #[test]

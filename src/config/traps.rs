@@ -5,6 +5,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use serde::Deserialize;
 
@@ -53,8 +54,26 @@ pub struct TrapsConfig {
     pub max_engines: usize,
     /// `device_namespace` tag of trap records. Default: the top-level `namespace`.
     pub namespace: Option<String>,
+    /// SNMP over TCP (RFC 3430) beside UDP. Absent: UDP only.
+    pub tcp: Option<TrapsTcpConfig>,
     /// Optional TCP health-check listener: accepts connections only while traps is healthy.
     pub health_check: Option<HealthCheckConfig>,
+}
+
+/// `traps.tcp:` each message is one BER SEQUENCE on the stream; informs are answered on the
+/// same connection.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrapsTcpConfig {
+    /// Listen address. Default `0.0.0.0:5162`.
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+    /// Most connections at once; further ones are closed at once and counted. Default 256.
+    #[serde(default = "default_tcp_max")]
+    pub max_connections: usize,
+    /// A connection that sends nothing for this long is closed. Default 10m.
+    #[serde(default = "default_tcp_idle", with = "humantime_serde")]
+    pub idle_timeout: Duration,
 }
 
 /// One `traps.users[]` entry.
@@ -87,6 +106,12 @@ pub struct TrapUserConfig {
 
 fn default_listen() -> SocketAddr {
     SocketAddr::from(([0, 0, 0, 0], 5162))
+}
+fn default_tcp_max() -> usize {
+    256
+}
+fn default_tcp_idle() -> Duration {
+    Duration::from_secs(600)
 }
 fn default_rcvbuf() -> usize {
     8 << 20
@@ -185,6 +210,20 @@ pub(super) fn check_traps(t: &TrapsConfig, out: &mut Vec<(Vec<Seg>, String)>) {
             "must be between 2 and 10000 (a notification carries sysUpTime.0 and snmpTrapOID.0)"
                 .into(),
         ));
+    }
+    if let Some(tcp) = &t.tcp {
+        if !(1..=65_536).contains(&tcp.max_connections) {
+            out.push((
+                at(&["traps", "tcp", "max_connections"]),
+                "must be between 1 and 65536".into(),
+            ));
+        }
+        if tcp.idle_timeout < Duration::from_secs(1) {
+            out.push((
+                at(&["traps", "tcp", "idle_timeout"]),
+                "must be at least 1s".into(),
+            ));
+        }
     }
     if !(1..=1_000_000).contains(&t.max_engines) {
         out.push((

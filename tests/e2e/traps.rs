@@ -387,6 +387,48 @@ fn traps_that_do_not_authenticate_are_dropped_and_counted_by_reason() {
     assert!(err.ends_with("from 127.0.0.1"), "{err}");
 }
 
+#[test]
+fn traps_and_informs_over_tcp() {
+    let dir = scratch("traps-tcp");
+    let cfg = CFG.replace(
+        "  listen: 127.0.0.1:0\n  community_strings",
+        "  listen: 127.0.0.1:0\n  tcp: { listen: 127.0.0.1:0 }\n  community_strings",
+    );
+    let nb = Nocbox::start("traps-tcp", &cfg);
+    let to = format!("tcp:{}", nb.addr("traps_tcp"));
+    let (ok, out) = net_snmp(
+        &dir,
+        "snmptrap",
+        &format!("-v2c -c public {to} {}", link_args(false, 61)),
+    );
+    assert!(ok, "{out}");
+    assert_link(&record(&nb, 61, 2), false, 61);
+    let level = v3("trapuser256", "SHA-256", Some("AES-256"), "authpass123");
+    let (ok, out) = net_snmp(
+        &dir,
+        "snmpinform",
+        &format!("-t 2 -r 0 {level} {to} {}", link_args(true, 62)),
+    );
+    assert!(ok, "{out}");
+    assert_link(&record(&nb, 62, 3), true, 62);
+    let (ok, _) = net_snmp(
+        &dir,
+        "snmpinform",
+        &format!("-t 1 -r 0 -v2c -c private {to} {}", link_args(true, 63)),
+    );
+    assert!(!ok, "a wrong community was acknowledged over TCP");
+    // a stream that is not SNMP is closed and counted
+    let mut s = std::net::TcpStream::connect(nb.addr("traps_tcp")).unwrap();
+    std::io::Write::write_all(&mut s, b"GET / HTTP/1.0\r\n\r\n").unwrap();
+    nb.wait_counter("nocbox.traps.dropped", &[("reason", "bad_tag")], 1, 10);
+    assert_eq!(nb.counter("nocbox.traps.informs_acknowledged", &[]), 1);
+    assert_eq!(
+        nb.counter("nocbox.traps.dropped", &[("reason", "unknown_community")]),
+        1
+    );
+    assert!(nb.counter("nocbox.traps.tcp_connections", &[("result", "accepted")]) >= 4);
+}
+
 /// A v2c trap with `extra` more varbinds after linkDown's.
 fn v2c_trap(community: &str, index: i32, extra: usize) -> Vec<u8> {
     let oid = |s: &str| s.parse::<Oid>().unwrap();

@@ -53,7 +53,7 @@ const VARS: &[(&[u32], &str, &str, Enum)] = &[
 ];
 
 /// Trap and variable names by OID.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct TrapDb {
     _private: (),
 }
@@ -73,7 +73,7 @@ pub struct VarName<'a> {
 
 impl TrapDb {
     pub fn builtin() -> TrapDb {
-        TrapDb::default()
+        TrapDb { _private: () }
     }
 
     /// The builtin names; each path must exist.
