@@ -25,6 +25,9 @@
 # machine ("others": builds of other people) are shown beside it, because on 2 cores they
 # compete with the receiver.
 #
+# Experiments: BENCH_NOCBOX_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2 runs nocbox with
+# that LD_PRELOAD (another allocator, same binary), as bench/syslog.sh does.
+#
 # Results: target/bench/traps/summary.md (also printed). Needs snmptrapd (Debian snmptrapd).
 set -euo pipefail
 
@@ -109,7 +112,8 @@ for v in min std; do
 done
 PORT[snmptrapd-min]=$SPORT; PORT[snmptrapd-std]=$DPORT
 # appending, so the file can be emptied between steps while nocbox keeps it open
-NOCBOX_LOG=info "$NOCBOX" run --config "$WORK/nocbox.yaml" >>"$WORK/nocbox.out" 2>"$WORK/nocbox.log" &
+NOCBOX_LOG=info LD_PRELOAD=${BENCH_NOCBOX_PRELOAD:-} "$NOCBOX" run --config "$WORK/nocbox.yaml" \
+  >>"$WORK/nocbox.out" 2>"$WORK/nocbox.log" &
 PID[nocbox]=$!; STARTED[$!]=nocbox; PORT[nocbox]=$NPORT
 RECEIVERS="snmptrapd-min snmptrapd-std nocbox"
 for _ in $(seq 100); do
@@ -141,7 +145,8 @@ busy_pct() { # machine busy % (of nproc × 100) over 0.5 s
 }
 wait_quiet() { # up to 20 s for the machine to drop below OTHERS_MAX % busy
   local _
-  for _ in $(seq 40); do [ "$(busy_pct)" -lt "$OTHERS_MAX" ] && return; done
+  for _ in $(seq 40); do [ "$(busy_pct)" -lt "$OTHERS_MAX" ] && return 0; done
+  echo "the machine stayed busy for 20 s; measuring anyway" >&2
 }
 
 # measure NAME RATE RUN : one step; appends a row, sets LOST, CPU_US and OTHERS
@@ -169,10 +174,11 @@ measure() {
 }
 
 {
-  echo "# Traps: nocbox vs snmptrapd $(snmptrapd --version 2>&1 | awk '/NET-SNMP version/ {print $3}'), $(date -u +%FT%TZ)"
+  echo "# Traps: nocbox vs snmptrapd $(snmptrapd --version 2>&1 | awk '/NET-SNMP Version/ {print $NF}'), $(date -u +%FT%TZ)"
   echo
   echo "Offered-rate steps of ${STEP_SECS} s, SNMPv2c linkDown with 4 variables, 4 source ports;"
   echo "socket buffer requested ${RCVBUF} B (granted: snmptrapd $(granted "$SPORT"), nocbox $(granted "$NPORT"))."
+  [ -n "${BENCH_NOCBOX_PRELOAD:-}" ] && echo "nocbox runs with LD_PRELOAD=$BENCH_NOCBOX_PRELOAD."
   echo "Machine: $(nproc) CPUs, busy $(busy_pct) % before the run; 'others' is the CPU other"
   echo "programs used during the step (% of $(($(nproc) * 100)))."
   echo
