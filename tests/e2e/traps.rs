@@ -427,6 +427,11 @@ fn traps_and_informs_over_tcp() {
         1
     );
     assert!(nb.counter("nocbox.traps.tcp_connections", &[("result", "accepted")]) >= 4);
+    // an idle connection does not hold up a stop
+    let _idle = std::net::TcpStream::connect(nb.addr("traps_tcp")).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let status = nb.stop(10);
+    assert!(status.success(), "{status:?}");
 }
 
 /// A v2c trap with `extra` more varbinds after linkDown's.

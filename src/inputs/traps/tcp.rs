@@ -11,6 +11,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::{canonical, lock, Shared};
@@ -19,7 +20,8 @@ use crate::config::TrapsTcpConfig;
 /// A reply that cannot be written within this long closes the connection.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Accepts connections until `shutdown`.
+/// Accepts connections until `shutdown`, then waits for the connections to finish (they stop
+/// at `shutdown` too), so the input has ended only when none of them holds the pipeline.
 pub(super) async fn run(
     listener: TcpListener,
     shared: Shared,
@@ -37,6 +39,7 @@ pub(super) async fn run(
         )
     };
     let limit = Arc::new(Semaphore::new(cfg.max_connections));
+    let mut connections = JoinSet::new();
     loop {
         tokio::select! {
             r = listener.accept() => match r {
@@ -46,7 +49,7 @@ pub(super) async fn run(
                         open.add(1);
                         let (shared, stop, open) = (shared.clone(), shutdown.clone(), open.clone());
                         let idle = cfg.idle_timeout;
-                        tokio::spawn(async move {
+                        connections.spawn(async move {
                             connection(stream, peer, &shared, idle, max_message, stop, permit).await;
                             open.add(-1);
                         });
@@ -58,9 +61,11 @@ pub(super) async fn run(
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
             },
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
             _ = shutdown.cancelled() => break,
         }
     }
+    while connections.join_next().await.is_some() {}
 }
 
 async fn connection(
