@@ -87,6 +87,11 @@ pub fn preflight(config: &Config) -> Vec<String> {
             problems.push(format!("ntp.key_file: {e}"));
         }
     }
+    if let Some(t) = &config.traps {
+        if let Err(e) = crate::proto::snmp::trapdb::TrapDb::load(&t.trap_db) {
+            problems.extend(e.into_iter().map(|m| format!("traps.trap_db: {m}")));
+        }
+    }
     if let Some(t) = config
         .syslog
         .as_ref()
@@ -160,6 +165,10 @@ pub async fn run_until(
         Some(n) => Some(bind_ntp(n).await?),
         None => None,
     };
+    let traps_sockets = match &cfg.traps {
+        Some(t) => Some(bind_traps(t).await?),
+        None => None,
+    };
 
     let hard_stop = CancellationToken::new();
     let ctx = OutputContext {
@@ -193,6 +202,20 @@ pub async fn run_until(
         let ntp = crate::inputs::ntp::NtpService::new(ncfg.clone(), telemetry.clone())?;
         inputs.spawn_group("ntp", &telemetry, &shutdown, |set| {
             ntp.spawn(sockets, set, shutdown.clone())
+        });
+    }
+    if let (Some(sockets), Some(tcfg)) = (traps_sockets, &cfg.traps) {
+        let traps = crate::inputs::traps::TrapsInput::new(
+            tcfg.clone(),
+            pipeline.clone(),
+            telemetry.clone(),
+            crate::inputs::devices(cfg),
+            cfg.tags.clone(),
+            cfg.namespace.clone().unwrap_or_else(|| "default".into()),
+            &settings.hostname(),
+        )?;
+        inputs.spawn_group("traps", &telemetry, &shutdown, |set| {
+            traps.spawn(sockets, set, shutdown.clone())
         });
     }
     // Reachability checks (ping, tcp_checks): components of kind "check", never part of the
@@ -449,6 +472,29 @@ async fn bind_ntp(n: &crate::config::NtpConfig) -> anyhow::Result<crate::inputs:
         None => None,
     };
     Ok(crate::inputs::ntp::NtpSockets { udp, health_check })
+}
+
+async fn bind_traps(
+    t: &crate::config::TrapsConfig,
+) -> anyhow::Result<crate::inputs::traps::TrapsSockets> {
+    let udp = crate::inputs::syslog::udp::bind(t.listen, t.receive_buffer, "traps")
+        .with_context(|| format!("cannot listen on UDP {} (traps.listen)", t.listen))?;
+    info!(input = "traps", address = %udp.local_addr()?, "listening");
+    let tcp = match &t.tcp {
+        Some(c) => Some(bind_tcp(c.listen, "traps_tcp", "traps.tcp.listen").await?),
+        None => None,
+    };
+    let health_check = match &t.health_check {
+        Some(h) => {
+            Some(bind_tcp(h.listen, "traps_health_check", "traps.health_check.listen").await?)
+        }
+        None => None,
+    };
+    Ok(crate::inputs::traps::TrapsSockets {
+        udp,
+        tcp,
+        health_check,
+    })
 }
 
 async fn bind_tcp(addr: SocketAddr, input: &str, key: &str) -> anyhow::Result<TcpListener> {

@@ -72,6 +72,12 @@ pub struct LogRecord {
     pub client_ip: Option<IpAddr>,
     /// Further attributes (`syslog`, `cisco`, `junos`, ...), merged into the top-level object.
     pub attributes: Map<String, Value>,
+    /// More attributes, already serialized as the members of a JSON object (`"a":1,"b":[2]`,
+    /// without braces), for inputs whose records carry many small values (traps): written
+    /// as they are, which saves the many small allocations of a `Map`. Their keys must differ
+    /// from each other, from `attributes`' and from the fixed fields (`network` and `kind`
+    /// included).
+    pub attributes_json: Option<Box<str>>,
 }
 
 impl LogRecord {
@@ -91,12 +97,18 @@ impl LogRecord {
             timestamp,
             client_ip: None,
             attributes: Map::new(),
+            attributes_json: None,
         }
     }
 
     /// The Datadog intake object. The fixed fields win over attributes of the same name.
     pub fn to_json(&self) -> Map<String, Value> {
         let mut m = self.attributes.clone();
+        if let Some(raw) = &self.attributes_json {
+            if let Ok(Value::Object(more)) = serde_json::from_str(&format!("{{{raw}}}")) {
+                m.extend(more);
+            }
+        }
         m.insert("message".into(), Value::String(self.message.clone()));
         m.insert("hostname".into(), Value::String(self.hostname.clone()));
         m.insert("ddsource".into(), Value::String(self.ddsource.clone()));
@@ -131,7 +143,17 @@ impl LogRecord {
             }
             serde_json::to_writer(&mut *buf, &m).is_ok()
         } else {
-            serde_json::to_writer(&mut *buf, &Wire { rec: self, kind }).is_ok()
+            let ok = serde_json::to_writer(&mut *buf, &Wire { rec: self, kind }).is_ok();
+            // The object always has members (message, ...): its closing brace becomes a comma.
+            if let (true, Some(raw)) = (ok, self.attributes_json.as_deref()) {
+                if !raw.is_empty() && buf.last() == Some(&b'}') {
+                    buf.pop();
+                    buf.push(b',');
+                    buf.extend_from_slice(raw.as_bytes());
+                    buf.push(b'}');
+                }
+            }
+            ok
         };
         if !ok {
             // Cannot happen with string keys; never leave half an object behind.
@@ -275,7 +297,8 @@ impl Event {
         match self {
             Event::Log(l) => {
                 let tags: usize = l.tags.iter().map(|t| t.len() + 24).sum();
-                3 * l.message.len() + l.hostname.len() + l.service.len() + tags + 2560
+                let raw = l.attributes_json.as_ref().map_or(0, |r| r.len());
+                3 * l.message.len() + l.hostname.len() + l.service.len() + tags + raw + 2560
             }
             Event::Metric(m) => {
                 m.metric.len() + m.tags.iter().map(|t| t.len() + 24).sum::<usize>() + 128
@@ -352,5 +375,35 @@ mod tests {
         assert_eq!(merged["network"]["hop"], 1);
         assert_eq!(merged["network"]["client"]["ip"], "10.1.1.2");
         assert_eq!(merged["kind"], "log");
+    }
+
+    #[test]
+    fn serialized_attributes_are_written_as_they_are_and_parsed_by_to_json() {
+        let mut r = LogRecord::new("linkDown", "sw1", Utc::now());
+        r.client_ip = Some("10.1.1.2".parse().unwrap());
+        r.attributes.insert("a".into(), serde_json::json!({"b": 1}));
+        r.attributes_json =
+            Some(r#""ifOperStatus":"down","variables":[{"oid":"1.3","value":2}]"#.into());
+        let j = r.to_json();
+        assert_eq!(j["ifOperStatus"], "down");
+        assert_eq!(j["variables"][0]["value"], 2);
+        assert_eq!(j["a"]["b"], 1);
+        for kind in [None, Some("log")] {
+            let mut buf = Vec::new();
+            r.write_json(&mut buf, kind);
+            let mut streamed: Map<String, Value> = serde_json::from_slice(&buf).unwrap();
+            if kind.is_some() {
+                assert_eq!(streamed.remove("kind").unwrap(), "log");
+            }
+            assert_eq!(streamed, j);
+        }
+        // the slow path (an attribute object to merge the client address into) keeps them too
+        r.attributes
+            .insert("network".into(), serde_json::json!({"hop": 1}));
+        let mut buf = Vec::new();
+        r.write_json(&mut buf, None);
+        let merged: Value = serde_json::from_slice(&buf).unwrap();
+        assert_eq!(merged["ifOperStatus"], "down");
+        assert_eq!(merged["network"]["hop"], 1);
     }
 }

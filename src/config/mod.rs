@@ -12,6 +12,7 @@ mod locate;
 mod model;
 mod reach;
 mod secret;
+mod traps;
 mod validate;
 
 use std::fmt;
@@ -21,6 +22,7 @@ pub use env::interpolate;
 pub use model::*;
 pub use reach::*;
 pub use secret::Secret;
+pub use traps::*;
 pub use validate::split_host_port;
 
 use locate::{locate, Seg};

@@ -36,8 +36,8 @@ pub struct Config {
     /// What happens on SIGTERM.
     #[serde(default)]
     pub shutdown: ShutdownConfig,
-    /// SNMP trap receiver (not in this version).
-    pub traps: Option<serde_yaml::Value>,
+    /// SNMP trap and inform receiver.
+    pub traps: Option<super::traps::TrapsConfig>,
     /// NTP service for devices.
     pub ntp: Option<super::reach::NtpConfig>,
     /// ICMP ping of devices.

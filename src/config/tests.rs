@@ -93,10 +93,63 @@ fn yaml_syntax_error_has_a_position() {
 }
 
 #[test]
-fn unbuilt_sections_are_refused_not_ignored() {
-    let errs = parse("c.yaml", "traps:\n  listen: 0.0.0.0:5162\n", env).unwrap_err();
-    assert!(errs[0].message.contains("not available in this version"));
-    assert_eq!(errs[0].line, Some(2));
+fn traps_section_parses_with_datadog_spellings() {
+    let text = r#"
+traps:
+  community_strings: "public, s3cret"
+  engine_id: "0x80000000050102030405"
+  tcp: { listen: 127.0.0.1:5162, idle_timeout: 30s }
+  users:
+    - { user: trapuser, auth_protocol: sha, auth_key: authpass123, priv_protocol: aes, priv_key: privpass123 }
+    - { username: dduser, authProtocol: SHA-256, authKey: authpass123, privProtocol: AES256C, privKey: privpass123, engine_ids: ["0x8000000001020304"] }
+"#;
+    let c = parse("t.yaml", text, env).unwrap();
+    let t = c.traps.unwrap();
+    assert_eq!(t.listen.to_string(), "0.0.0.0:5162");
+    assert_eq!(t.community_strings.len(), 2);
+    assert_eq!(t.community_strings[1].expose(), "s3cret");
+    assert_eq!(t.users[1].user, "dduser");
+    assert_eq!(t.users[1].priv_protocol.as_deref(), Some("AES256C"));
+    assert_eq!(t.users[1].engine_ids.as_ref().unwrap().len(), 1);
+    assert_eq!(t.receive_buffer, 8 << 20);
+    let tcp = t.tcp.unwrap();
+    assert_eq!(
+        (tcp.max_connections, tcp.idle_timeout),
+        (256, Duration::from_secs(30))
+    );
+}
+
+#[test]
+fn traps_cross_field_errors_are_all_reported() {
+    let text = "\
+syslog:
+  udp: { listen: 127.0.0.1:5514 }
+traps:
+  listen: 127.0.0.1:5514
+  engine_id: 0x80
+  max_varbinds: 1
+  users:
+    - { user: a, auth_protocol: sha1x, auth_key: x }
+    - { user: b, auth_protocol: sha, auth_key: y, priv_key: z }
+    - { user: c, auth_key: y, engine_ids: [nothex] }
+";
+    let errs = parse("t.yaml", text, env).unwrap_err();
+    let paths: Vec<&str> = errs.iter().map(|e| e.path.as_str()).collect();
+    for p in [
+        "traps.listen",
+        "traps.engine_id",
+        "traps.max_varbinds",
+        "traps.users[0].auth_protocol",
+        "traps.users[1].priv_protocol",
+        "traps.users[2].auth_protocol",
+        "traps.users[2].engine_ids",
+    ] {
+        assert!(paths.contains(&p), "{p} missing in {paths:?}");
+    }
+    let e = errs.iter().find(|e| e.path == "traps.engine_id").unwrap();
+    assert_eq!(e.line, Some(5));
+    let errs = parse("t.yaml", "traps: {}\n", env).unwrap_err();
+    assert!(errs[0].message.contains("community_strings, users or both"));
 }
 
 #[test]

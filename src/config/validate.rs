@@ -37,12 +37,25 @@ fn file_readable(path: &Path) -> Option<String> {
 
 pub fn check(c: &Config) -> Vec<(Vec<Seg>, String)> {
     let mut out = Vec::new();
-    for (name, present, issue) in [("traps", c.traps.is_some(), 4)] {
-        if present {
-            out.push((
-                p(&[name]),
-                format!("the `{name}` input is not available in this version of nocbox (planned, issue {issue}); remove the section"),
-            ));
+    if let Some(t) = &c.traps {
+        super::traps::check_traps(t, &mut out);
+        let udp = [
+            (
+                "syslog.udp.listen",
+                c.syslog
+                    .as_ref()
+                    .and_then(|s| s.udp.as_ref())
+                    .map(|u| u.listen),
+            ),
+            ("ntp.listen", c.ntp.as_ref().map(|n| n.listen)),
+        ];
+        for (key, other) in udp {
+            if other.is_some_and(|a| a == t.listen && a.port() != 0) {
+                out.push((
+                    p(&["traps", "listen"]),
+                    format!("{} is also {key}", t.listen),
+                ));
+            }
         }
     }
     if let Some(s) = &c.syslog {

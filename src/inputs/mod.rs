@@ -8,6 +8,7 @@ use std::sync::Arc;
 pub mod health_check;
 pub mod ntp;
 pub mod syslog;
+pub mod traps;
 
 /// What the config says about a device address: its name and tags.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -218,6 +218,29 @@ impl Nocbox {
             .sum()
     }
 
+    /// A gauge's value (the first label set that includes `labels`).
+    pub fn gauge(&self, name: &str, labels: &[(&str, &str)]) -> Option<i64> {
+        let st = self.status();
+        st["gauges"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|g| g["name"] == name)
+            .find(|g| labels.iter().all(|(k, v)| g["labels"][*k] == *v))
+            .and_then(|g| g["value"].as_i64())
+    }
+
+    /// Waits until the gauge `name` (no labels) is at least `at_least`.
+    pub fn wait_gauge(&self, name: &str, at_least: i64, secs: u64) -> i64 {
+        wait_for(secs, || self.gauge(name, &[]).filter(|v| *v >= at_least)).unwrap_or_else(|| {
+            panic!(
+                "{name} stayed at {:?} (< {at_least}); log:\n{}",
+                self.gauge(name, &[]),
+                self.log()
+            )
+        })
+    }
+
     pub fn wait_counter(
         &self,
         name: &str,

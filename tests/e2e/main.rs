@@ -15,3 +15,4 @@ mod metrics_out;
 mod ntp;
 mod status_page;
 mod syslog_in;
+mod traps;

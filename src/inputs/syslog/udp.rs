@@ -115,7 +115,7 @@ fn emit_datagram(
     );
 }
 
-fn socket_inode(sock: &UdpSocket) -> Option<u64> {
+pub(crate) fn socket_inode(sock: &UdpSocket) -> Option<u64> {
     use std::os::fd::AsRawFd;
     use std::os::unix::fs::MetadataExt;
     std::fs::metadata(format!("/proc/self/fd/{}", sock.as_raw_fd()))
@@ -124,7 +124,7 @@ fn socket_inode(sock: &UdpSocket) -> Option<u64> {
 }
 
 /// The `drops` column of /proc/net/udp{,6} for the socket with this inode.
-fn kernel_drops(inode: u64) -> Option<u64> {
+pub(crate) fn kernel_drops(inode: u64) -> Option<u64> {
     ["/proc/net/udp", "/proc/net/udp6"].iter().find_map(|path| {
         let text = std::fs::read_to_string(path).ok()?;
         text.lines().skip(1).find_map(|line| {

@@ -4,6 +4,9 @@
 //! - [`ber`]: our BER writer (snmp-parser only decodes), a TLV reader; [`oid`]: the shared [`Oid`].
 //! - [`message`]: the owned value model, `encode`, and `decode` on top of snmp-parser 0.11.
 //! - [`usm`]: keys and key cache, MACs on raw bytes, privacy, timeliness, Reports.
+//! - [`notify`]: the trap and inform receiver: communities, v3 users per sender engine ID,
+//!   discovery and acknowledgements, RFC 3584 v1 translation.
+//! - [`trapdb`]: trap and variable names by OID.
 //!
 //! A v3 receive path is `message::decode` → look up the user by name and engine ID →
 //! `usm::unprotect` (verify the MAC over the datagram as received, then decrypt) → a timeliness
@@ -11,6 +14,7 @@
 
 pub mod ber;
 pub mod message;
+pub mod notify;
 pub mod oid;
 pub mod trapdb;
 pub mod usm;
@@ -34,6 +38,10 @@ mod tests {
             include_str!("usm/privacy.rs"),
             include_str!("usm/time.rs"),
             include_str!("usm/report.rs"),
+            include_str!("notify/mod.rs"),
+            include_str!("notify/v1.rs"),
+            include_str!("notify/v3.rs"),
+            include_str!("notify/engines.rs"),
         ];
         // split so this file does not match itself
         let banned = [

@@ -1,0 +1,415 @@
+//! Turns one accepted notification into a log record with the attributes of Datadog's trap logs
+//! (datadog.md §8): `snmpTrapOID`, `snmpTrapName`, `snmpTrapMIB`, `uptime`, `variables` as
+//! `{oid, type, value}`, each resolved variable as a top-level attribute, and for v1 traps
+//! `enterpriseOID`, `genericTrap`, `specificTrap`. Pure: the receive time is passed in.
+//!
+//! Choices where Datadog's format leaves room:
+//! - `message` names the trap and its resolved variables, so the log list reads without opening
+//!   a record: `IF-MIB::linkDown from core-sw01 (10.0.0.1): ifIndex=3 ifOperStatus=down`.
+//! - `service` is `snmp-traps`, like `ddsource`; `status` is `info`: a trap carries no
+//!   severity, and guessing one per trap name would be wrong as often as right.
+//! - An OCTET STRING that is not printable text (a MAC address, a BITS value) is shown as
+//!   `0x` and upper-case hex, the form Datadog uses for BITS, rather than mangled UTF-8.
+//! - Extras nocbox adds under `snmp`: `pdu` (`trap` or `inform`), and for v3 `user` and
+//!   `engine_id` (hex: the value to put in `traps.users[].engine_ids`), for v1 `agent_address`.
+
+use std::fmt::Write as _;
+use std::net::IpAddr;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value as Json;
+
+use crate::event::{LogRecord, Status};
+use crate::inputs::DeviceInfo;
+use crate::proto::snmp::notify::Notification;
+use crate::proto::snmp::trapdb::TrapDb;
+use crate::proto::snmp::{Oid, Value, VarBind};
+
+/// Attribute names the record uses itself; a MIB object of the same name is not copied to the
+/// top level (it stays in `variables`).
+const RESERVED: &[&str] = &[
+    "message",
+    "hostname",
+    "ddsource",
+    "service",
+    "status",
+    "ddtags",
+    "timestamp",
+    "network",
+    "kind",
+    "snmp",
+    "snmpTrapOID",
+    "snmpTrapName",
+    "snmpTrapMIB",
+    "uptime",
+    "variables",
+    "enterpriseOID",
+    "genericTrap",
+    "specificTrap",
+];
+
+/// Variables named in `message`, and the longest value shown there.
+const MESSAGE_VARS: usize = 10;
+const MESSAGE_VALUE_CHARS: usize = 80;
+
+/// What the record could not name (Datadog's `traps_not_enriched` / `vars_not_enriched`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Unresolved {
+    pub trap: bool,
+    pub variables: usize,
+}
+
+/// Where the notification came from and what the config says about it.
+pub struct Origin<'a> {
+    pub peer: IpAddr,
+    pub at: DateTime<Utc>,
+    pub device: Option<&'a DeviceInfo>,
+    pub tags: &'a [String],
+    pub namespace: &'a str,
+}
+
+/// A variable's value as the record shows it.
+#[derive(Clone, Debug, PartialEq)]
+enum Shown {
+    Int(i64),
+    Big(u64),
+    Text(String),
+    Null,
+    /// A label (or BITS label list) from the trap DB.
+    Label(Json),
+}
+
+impl Shown {
+    fn write_json(&self, out: &mut String) {
+        match self {
+            Shown::Int(i) => {
+                let _ = write!(out, "{i}");
+            }
+            Shown::Big(n) => {
+                let _ = write!(out, "{n}");
+            }
+            Shown::Text(s) => json_str(out, s),
+            Shown::Null => out.push_str("null"),
+            Shown::Label(Json::String(s)) => json_str(out, s),
+            Shown::Label(j) => out.push_str(&j.to_string()),
+        }
+    }
+
+    /// As `message` shows it: text unquoted, cut to [`MESSAGE_VALUE_CHARS`].
+    fn write_short(&self, out: &mut String) {
+        let text = match self {
+            Shown::Text(s) | Shown::Label(Json::String(s)) => s.as_str(),
+            other => {
+                other.write_json(out);
+                return;
+            }
+        };
+        match text.char_indices().nth(MESSAGE_VALUE_CHARS) {
+            Some((i, _)) => {
+                out.push_str(&text[..i]);
+                out.push('…');
+            }
+            None => out.push_str(text),
+        }
+    }
+}
+
+/// The members of the record's JSON object, written as they are made (see
+/// `LogRecord::attributes_json`).
+struct Members(String);
+
+impl Members {
+    fn key(&mut self, k: &str) {
+        if !self.0.is_empty() {
+            self.0.push(',');
+        }
+        json_str(&mut self.0, k);
+        self.0.push(':');
+    }
+
+    fn text(&mut self, k: &str, v: &str) {
+        self.key(k);
+        json_str(&mut self.0, v);
+    }
+
+    fn number(&mut self, k: &str, v: i64) {
+        self.key(k);
+        let _ = write!(self.0, "{v}");
+    }
+}
+
+/// Appends `s` as a JSON string.
+fn json_str(out: &mut String, s: &str) {
+    out.push('"');
+    if !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.push_str(s);
+    } else {
+        for c in s.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                c if (c as u32) < 0x20 => {
+                    let _ = write!(out, "\\u{:04x}", c as u32);
+                }
+                c => out.push(c),
+            }
+        }
+    }
+    out.push('"');
+}
+
+/// The record for `n`.
+pub fn build(n: &Notification, o: &Origin<'_>, db: &TrapDb) -> (LogRecord, Unresolved) {
+    let mut unresolved = Unresolved::default();
+    let mut m = Members(String::with_capacity(256 + 96 * n.varbinds.len()));
+    let mut message = String::with_capacity(96 + 40 * n.varbinds.len().min(MESSAGE_VARS));
+    m.key("snmpTrapOID");
+    m.0.push('"');
+    let at = m.0.len();
+    push_dotted(&mut m.0, &n.trap_oid);
+    match db.trap(&n.trap_oid) {
+        Some(t) => {
+            m.0.push('"');
+            m.text("snmpTrapName", t.name);
+            m.text("snmpTrapMIB", t.mib);
+            message.push_str(t.mib);
+            message.push_str("::");
+            message.push_str(t.name);
+        }
+        None => {
+            unresolved.trap = true;
+            message.push_str(&m.0[at..]);
+            m.0.push('"');
+        }
+    }
+    if let Some(u) = n.uptime {
+        m.number("uptime", u.into());
+    }
+    if let Some(v1) = &n.v1 {
+        m.key("enterpriseOID");
+        m.0.push('"');
+        push_dotted(&mut m.0, &v1.enterprise);
+        m.0.push('"');
+        m.number("genericTrap", v1.generic_trap.into());
+        m.number("specificTrap", v1.specific_trap.into());
+    }
+    m.key("snmp");
+    let mut snmp = Members(String::new());
+    snmp.text("pdu", if n.inform { "inform" } else { "trap" });
+    if let Some(v1) = &n.v1 {
+        snmp.text("agent_address", &v1.agent_addr.to_string());
+    }
+    if let Some(u) = &n.user {
+        snmp.text("user", u);
+    }
+    if let Some(e) = &n.engine_id {
+        snmp.text("engine_id", &hex(e));
+    }
+    m.0.push('{');
+    m.0.push_str(&snmp.0);
+    m.0.push('}');
+
+    let peer = o.peer.to_string();
+    message.push_str(" from ");
+    let hostname = match o.device.and_then(|d| d.name.clone()) {
+        Some(name) => {
+            let _ = write!(message, "{name} ({peer})");
+            name
+        }
+        None => {
+            message.push_str(&peer);
+            peer.clone()
+        }
+    };
+    // Resolved variables at the top level: the last of one name wins, as in Datadog's.
+    let mut top: Vec<(&str, Shown)> = Vec::new();
+    m.key("variables");
+    m.0.push('[');
+    for (i, vb) in n.varbinds.iter().enumerate() {
+        let (kind, value, named) = variable(vb, db);
+        if i > 0 {
+            m.0.push(',');
+        }
+        m.0.push_str("{\"oid\":\"");
+        let oid_at = m.0.len();
+        push_dotted(&mut m.0, &vb.oid);
+        let oid_end = m.0.len();
+        m.0.push_str("\",\"type\":\"");
+        m.0.push_str(kind);
+        m.0.push_str("\",\"value\":");
+        value.write_json(&mut m.0);
+        m.0.push('}');
+        if i < MESSAGE_VARS {
+            message.push_str(if i == 0 { ": " } else { " " });
+            match &named {
+                Some((name, shown)) => {
+                    message.push_str(name);
+                    message.push('=');
+                    shown.write_short(&mut message);
+                }
+                None => {
+                    message.push_str(&m.0[oid_at..oid_end]);
+                    message.push('=');
+                    value.write_short(&mut message);
+                }
+            }
+        }
+        match named {
+            Some((name, shown)) if !RESERVED.contains(&name) => {
+                match top.iter_mut().find(|(n, _)| *n == name) {
+                    Some(slot) => slot.1 = shown,
+                    None => top.push((name, shown)),
+                }
+            }
+            Some(_) => {}
+            None => unresolved.variables += 1,
+        }
+    }
+    m.0.push(']');
+    if n.varbinds.len() > MESSAGE_VARS {
+        let _ = write!(message, " (+{} more)", n.varbinds.len() - MESSAGE_VARS);
+    }
+    for (name, shown) in &top {
+        m.key(name);
+        shown.write_json(&mut m.0);
+    }
+
+    let mut rec = LogRecord::new(message, hostname, o.at);
+    rec.ddsource = "snmp-traps".into();
+    rec.service = "snmp-traps".into();
+    rec.status = Status::Info;
+    rec.client_ip = Some(o.peer);
+    rec.tags = Vec::with_capacity(o.tags.len() + 6);
+    rec.tags.extend_from_slice(o.tags);
+    if let Some(d) = o.device {
+        rec.tags.extend(d.tags.iter().cloned());
+    }
+    rec.tags.push(format!("snmp_version:{}", n.version));
+    rec.tags.push(format!("device_namespace:{}", o.namespace));
+    rec.tags.push(format!("snmp_device:{peer}"));
+    rec.attributes_json = Some(m.0.into_boxed_str());
+    (rec, unresolved)
+}
+
+/// The type and `variables` value of one varbind and, when the DB names its object, the name
+/// and the top-level value (the enum label, the BITS label list, or the value).
+fn variable<'d>(vb: &VarBind, db: &'d TrapDb) -> (&'static str, Shown, Option<(&'d str, Shown)>) {
+    let (kind, mut value) = type_and_value(&vb.value);
+    let Some(var) = db.variable(&vb.oid) else {
+        return (kind, value, None);
+    };
+    let top = match db.label(&var, &vb.value) {
+        Some(Json::Array(bits)) => {
+            // BITS: the labels at the top level, the octets as hex in `variables` (Datadog's)
+            if let Value::OctetString(b) = &vb.value {
+                value = Shown::Text(upper_hex(b));
+            }
+            Shown::Label(Json::Array(bits))
+        }
+        Some(label) => Shown::Label(label),
+        None => value.clone(),
+    };
+    (kind, value, Some((var.name, top)))
+}
+
+/// An OID as dotted decimal.
+fn dotted(oid: &Oid) -> String {
+    let mut s = String::with_capacity(oid.len() * 4);
+    push_dotted(&mut s, oid);
+    s
+}
+
+/// Appends an OID as dotted decimal, without `fmt`'s per-arc overhead (this runs for every
+/// variable of every trap).
+fn push_dotted(s: &mut String, oid: &Oid) {
+    let arcs = oid.arcs();
+    let mut digits = [0u8; 10];
+    for (i, arc) in arcs.iter().enumerate() {
+        if i > 0 {
+            s.push('.');
+        }
+        let (mut n, mut at) = (*arc, digits.len());
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        // ASCII digits are always valid UTF-8
+        s.push_str(std::str::from_utf8(&digits[at..]).unwrap_or("?"));
+    }
+}
+
+/// Datadog's type names for trap variables (gosnmp's types as the Agent's formatter spells
+/// them) and the value.
+fn type_and_value(v: &Value) -> (&'static str, Shown) {
+    match v {
+        Value::Integer(i) => ("integer", Shown::Int((*i).into())),
+        Value::OctetString(b) => ("string", Shown::Text(text_or_hex(b))),
+        Value::Null => ("null", Shown::Null),
+        Value::Oid(o) => ("oid", Shown::Text(dotted(o))),
+        Value::IpAddress(a) => ("ip-address", Shown::Text(a.to_string())),
+        Value::Counter32(n) => ("counter32", Shown::Int((*n).into())),
+        Value::Gauge32(n) => ("gauge32", Shown::Int((*n).into())),
+        Value::TimeTicks(n) => ("time-ticks", Shown::Int((*n).into())),
+        Value::Opaque(b) => ("opaque", Shown::Text(upper_hex(b))),
+        Value::Counter64(n) => ("counter64", Shown::Big(*n)),
+        Value::NoSuchObject => ("no-such-object", Shown::Null),
+        Value::NoSuchInstance => ("no-such-instance", Shown::Null),
+        Value::EndOfMibView => ("end-of-mib-view", Shown::Null),
+        Value::Other {
+            tag: 0x03,
+            contents,
+        } => ("string", Shown::Text(upper_hex(contents))),
+        Value::Other {
+            tag: 0x45,
+            contents,
+        } => ("nsap-address", Shown::Text(upper_hex(contents))),
+        Value::Other { contents, .. } => ("other", Shown::Text(upper_hex(contents))),
+    }
+}
+
+/// Printable text as it is (trailing NULs dropped: some agents send C strings), anything else
+/// as hex.
+fn text_or_hex(b: &[u8]) -> String {
+    let mut trimmed = b;
+    while let [rest @ .., 0] = trimmed {
+        trimmed = rest;
+    }
+    match std::str::from_utf8(trimmed) {
+        Ok(s)
+            if !s
+                .chars()
+                .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')) =>
+        {
+            s.to_string()
+        }
+        _ => upper_hex(b),
+    }
+}
+
+fn upper_hex(b: &[u8]) -> String {
+    let mut s = String::with_capacity(2 + 2 * b.len());
+    s.push_str("0x");
+    for x in b {
+        let _ = write!(s, "{x:02X}");
+    }
+    s
+}
+
+fn hex(b: &[u8]) -> String {
+    let mut s = String::with_capacity(2 * b.len());
+    for x in b {
+        let _ = write!(s, "{x:02x}");
+    }
+    s
+}
+
+#[cfg(test)]
+#[path = "record_tests.rs"]
+mod tests;
