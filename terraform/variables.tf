@@ -106,7 +106,7 @@ variable "enable_syslog" {
 }
 
 variable "enable_traps" {
-  description = "SNMP trap input: a UDP listener on `traps_listener_port` forwarding to `traps_port`, health-checked on `/healthz/traps`. Enable it only when the container's config has a `traps` section: ECS replaces a task that fails the health check of any of its target groups."
+  description = "SNMP trap input: a UDP listener on `traps_listener_port` forwarding to `traps_port`, health-checked on `/healthz/traps`. Enable it together with a `NOCBOX_TRAPS` entry in `secrets` (the container config's traps section, with its communities and v3 keys; docs/deploy-aws.md 6.4): without it the container runs no trap input, the health check fails, and ECS replaces the task."
   type        = bool
   default     = false
 }
