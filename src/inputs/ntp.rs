@@ -431,7 +431,9 @@ async fn track(
                 (name, poll_once(&host, port, timeout).await)
             });
         }
-        while let Some(Ok((name, result))) = polls.join_next().await {
+        while let Some(joined) = polls.join_next().await {
+            // A poll task that panicked is one lost sample, not the end of the others.
+            let Ok((name, result)) = joined else { continue };
             let outcome = match result {
                 Ok((addr, sample)) => {
                     resolved.insert(name.clone(), addr);

@@ -147,7 +147,8 @@ impl Tracker {
         if s.stratum == 0 {
             return Err(Rejected::Kiss);
         }
-        if s.stratum >= 16 || !s.leap.is_synchronized() || s.leap == NtpLeapIndicator::Unknown {
+        // Stratum 15 upstream would make us 16, which means "unsynchronised" on the wire.
+        if s.stratum >= 15 || !s.leap.is_synchronized() || s.leap == NtpLeapIndicator::Unknown {
             return Err(Rejected::UpstreamUnsynchronised);
         }
         if s.offset.is_nan() || s.offset.abs() > self.max_offset {
@@ -184,7 +185,7 @@ impl Tracker {
             return TimeState::unsynchronised();
         };
         let mut snapshot = SystemSnapshot {
-            stratum: s.stratum.saturating_add(1).min(15),
+            stratum: s.stratum + 1,
             reference_id: ReferenceId::from_ip(s.upstream),
             ..Default::default()
         };
@@ -306,6 +307,9 @@ mod tests {
         let mut alarm = sample("10.0.0.1", 0, 1, now);
         alarm.leap = NtpLeapIndicator::Unsynchronized;
         assert_eq!(t.record(alarm), Err(Rejected::UpstreamUnsynchronised));
+        let mut deep = sample("10.0.0.1", 0, 1, now);
+        deep.stratum = 15;
+        assert_eq!(t.record(deep), Err(Rejected::UpstreamUnsynchronised));
         assert_eq!(
             t.record(sample("10.0.0.1", 500, 1, now)),
             Err(Rejected::Offset)
