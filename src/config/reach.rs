@@ -390,10 +390,16 @@ pub(super) fn check_ntp(n: &NtpConfig, out: &mut Vec<(Vec<Seg>, String)>) {
             "must be more than 0 and at most poll_interval".into(),
         ));
     }
-    if n.unsynchronised_after < n.poll_interval {
+    if n.unsynchronised_after < n.poll_interval * 2 {
         out.push((
             at(&["ntp", "unsynchronised_after"]),
-            "must be at least poll_interval, or every poll would look late".into(),
+            "must be at least twice poll_interval, or one lost poll would make the service unsynchronised".into(),
+        ));
+    }
+    if n.max_offset.is_zero() || n.max_offset > Duration::from_secs(3600) {
+        out.push((
+            at(&["ntp", "max_offset"]),
+            "must be more than 0 and at most 1h (0 would refuse every sample)".into(),
         ));
     }
     if n.allowed_sources.as_ref().is_some_and(|l| l.is_empty()) {

@@ -220,7 +220,7 @@ tcp_checks:
     has("ping.targets", "colour");
     has("ntp.upstreams", "at least one upstream");
     has("ntp.key_file", "mode: server");
-    has("ntp.unsynchronised_after", "at least poll_interval");
+    has("ntp.unsynchronised_after", "at least twice poll_interval");
     has("tcp_checks[0].ipv6_only", "nothing to check");
     has("tcp_checks[1].name", "names two checks");
 }

@@ -352,9 +352,9 @@ impl Requests {
                         self.counters.drop("no_upstream");
                         continue;
                     };
-                    match relay.on_request(src, &buf[..n], up, now) {
+                    match relay.on_request(src, &buf[..n], up, fastrand::u64(..), now) {
                         Ok(fwd) => {
-                            if let Err(e) = sock.send_to(fwd, up).await {
+                            if let Err(e) = sock.send_to(&fwd, up).await {
                                 if let Some(suppressed) = errors.failure(Instant::now()) {
                                     warn!(error = %e, upstream = %up, suppressed, "NTP relay cannot reach the upstream");
                                 }
@@ -377,10 +377,14 @@ impl Requests {
         r: std::io::Result<(usize, SocketAddr)>,
         ubuf: &[u8],
     ) {
+        // on_reply accepts only 48-byte replies, so ubuf[..48] below is the whole reply.
         let Ok((n, from)) = r else { return };
         match relay.on_reply(from, &ubuf[..n], Instant::now()) {
-            ReplyOutcome::Forward(client) => {
-                if let Ok(sent) = self.sock.send_to(&ubuf[..n], client).await {
+            ReplyOutcome::Forward(client, origin) => {
+                let mut reply = [0u8; 48];
+                reply.copy_from_slice(&ubuf[..48]);
+                reply[24..32].copy_from_slice(&origin);
+                if let Ok(sent) = self.sock.send_to(&reply, client).await {
                     self.counters.relayed.inc();
                     self.counters.bytes_out.add(sent as u64);
                     self.component.success();
@@ -428,7 +432,21 @@ async fn track(
             let timeout = cfg.upstream_timeout;
             polls.spawn(async move {
                 let name = format!("{host}:{port}");
-                (name, poll_once(&host, port, timeout).await)
+                // The resolver gets the same budget again: a hanging lookup must not hold up
+                // the other upstreams' samples.
+                let limit = timeout * 2;
+                let result =
+                    match tokio::time::timeout(limit, poll_once(&host, port, timeout)).await {
+                        Ok(r) => r,
+                        Err(_) => Err((
+                            "timeout",
+                            format!(
+                                "no sample from {name} within {}",
+                                humantime::format_duration(limit)
+                            ),
+                        )),
+                    };
+                (name, result)
             });
         }
         while let Some(joined) = polls.join_next().await {
@@ -530,10 +548,14 @@ async fn poll_once(
     port: u16,
     timeout: Duration,
 ) -> Result<(SocketAddr, Sample), (&'static str, String)> {
-    let addr = tokio::net::lookup_host((host, port))
+    // IPv4 first: a name with both families must not fail on a host without IPv6 routes.
+    let mut addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
         .await
         .map_err(|e| ("dns", format!("cannot resolve {host}: {e}")))?
-        .next()
+        .collect();
+    addrs.sort_by_key(|a| a.is_ipv6());
+    let addr = *addrs
+        .first()
         .ok_or(("dns", format!("{host} has no address")))?;
     let local: SocketAddr = match addr.ip() {
         IpAddr::V4(_) => (std::net::Ipv4Addr::UNSPECIFIED, 0).into(),

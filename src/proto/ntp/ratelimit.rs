@@ -6,9 +6,9 @@
 //!
 //! IPv6 clients are keyed by their /64, the unit a host can rotate addresses in. The table is
 //! bounded: when it is full, addresses whose bucket has refilled are forgotten; if none has (a
-//! flood from many addresses), new addresses are let through untracked and counted, because a
-//! reply is never larger than its request, so letting them through amplifies nothing, while
-//! refusing them would cut off real devices.
+//! flood from many addresses, e.g. one IPv6 /48), new addresses share one overflow bucket of 16
+//! times a source's burst and rate, and are counted as untracked: filling the table cannot
+//! switch the limit off, and devices already in the table keep their own buckets.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -26,7 +26,7 @@ pub enum Verdict {
     Allow,
     /// The address is over its rate.
     Limited,
-    /// The table is full of active addresses; let through untracked.
+    /// The table is full of active addresses; let through on the shared overflow bucket.
     Untracked,
 }
 
@@ -36,16 +36,39 @@ pub struct RateLimiter {
     per_second: f64,
     max_sources: usize,
     table: HashMap<IpAddr, Bucket>,
+    /// Shared by every source that finds the table full.
+    overflow: Bucket,
     last_sweep: Option<Instant>,
 }
 
+/// Takes one token from `b` at `now`, refilling at `rate` up to `cap` first.
+fn take(b: &mut Bucket, now: Instant, rate: f64, cap: f64) -> bool {
+    let elapsed = now.saturating_duration_since(b.last).as_secs_f64();
+    b.tokens = (b.tokens + elapsed * rate).min(cap);
+    b.last = now;
+    if b.tokens >= 1.0 {
+        b.tokens -= 1.0;
+        true
+    } else {
+        false
+    }
+}
+
+/// How much larger the shared overflow bucket is than one source's.
+const OVERFLOW_FACTOR: f64 = 16.0;
+
 impl RateLimiter {
     pub fn new(burst: u32, per_second: f64, max_sources: usize) -> Self {
+        let burst = f64::from(burst.max(1));
         RateLimiter {
-            burst: f64::from(burst.max(1)),
+            burst,
             per_second: per_second.max(f64::MIN_POSITIVE),
             max_sources: max_sources.max(1),
             table: HashMap::new(),
+            overflow: Bucket {
+                tokens: burst * OVERFLOW_FACTOR,
+                last: Instant::now(),
+            },
             last_sweep: None,
         }
     }
@@ -68,18 +91,22 @@ impl RateLimiter {
     pub fn check(&mut self, ip: IpAddr, now: Instant) -> Verdict {
         let key = Self::key(ip);
         if let Some(b) = self.table.get_mut(&key) {
-            let elapsed = now.saturating_duration_since(b.last).as_secs_f64();
-            b.tokens = (b.tokens + elapsed * self.per_second).min(self.burst);
-            b.last = now;
-            return if b.tokens >= 1.0 {
-                b.tokens -= 1.0;
+            return if take(b, now, self.per_second, self.burst) {
                 Verdict::Allow
             } else {
                 Verdict::Limited
             };
         }
         if self.table.len() >= self.max_sources && !self.sweep(now) {
-            return Verdict::Untracked;
+            let (rate, cap) = (
+                self.per_second * OVERFLOW_FACTOR,
+                self.burst * OVERFLOW_FACTOR,
+            );
+            return if take(&mut self.overflow, now, rate, cap) {
+                Verdict::Untracked
+            } else {
+                Verdict::Limited
+            };
         }
         self.table.insert(
             key,
@@ -168,8 +195,12 @@ mod tests {
         for i in 1..=3 {
             r.check(ip(&format!("10.0.0.{i}")), t0);
         }
-        // Full of active addresses: new ones pass untracked.
-        assert_eq!(r.check(ip("10.0.0.9"), t0), Verdict::Untracked);
+        // Full of active addresses: new ones share the overflow bucket (16 × 4 tokens), then
+        // are limited: filling the table does not switch the limit off.
+        for i in 0..64 {
+            assert_eq!(r.check(ip(&format!("10.1.0.{i}")), t0), Verdict::Untracked);
+        }
+        assert_eq!(r.check(ip("10.0.0.9"), t0), Verdict::Limited);
         assert_eq!(r.tracked(), 3);
         // Two seconds later the buckets have refilled: the sweep makes room.
         let t1 = t0 + Duration::from_secs(2);

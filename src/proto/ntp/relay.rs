@@ -1,7 +1,11 @@
 //! Relay mode: what the stone repeater did, with the server's protections. A client request
 //! that passes the same checks as in server mode (allow-list, rate limit, a 48-byte-or-longer
-//! mode-3 v3/v4 request) is forwarded upstream as its 48-byte header alone; the upstream's
-//! reply goes back to the client whose transmit time it echoes as its origin time. A reply is
+//! mode-3 v3/v4 request) is forwarded upstream as its 48-byte header alone, with its transmit
+//! time replaced by a random nonce from the caller; the upstream's reply, matched by that nonce
+//! (which it echoes as its origin time), goes back to that client with the client's own
+//! transmit time restored as the origin. Clients' transmit times are their choice (SNTP
+//! clients may send zeros), so they cannot key the table: two clients with the same value
+//! would get each other's replies, and a guessable key would let a spoofer aim a reply. A reply is
 //! relayed only if it is a 48-byte server reply, comes from the upstream it was sent to, and is
 //! not longer than the client's request. Requests waiting for a reply are bounded in number and
 //! time, and the total rate forwarded upstream is capped (AWS allows 1024 packets/s to all
@@ -17,6 +21,8 @@ use super::{header_bits, HEADER_LEN};
 #[derive(Clone, Copy, Debug)]
 struct Pending {
     client: SocketAddr,
+    /// The client's transmit time, restored as the reply's origin time.
+    client_transmit: [u8; 8],
     upstream: SocketAddr,
     request_len: usize,
     sent: Instant,
@@ -36,8 +42,8 @@ pub struct Relay {
 /// The decision on a reply from upstream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReplyOutcome {
-    /// Send the reply (unchanged, 48 bytes) to this client.
-    Forward(SocketAddr),
+    /// Send the reply (48 bytes) to this client, with bytes 24..32 (origin) set to this.
+    Forward(SocketAddr, [u8; 8]),
     Drop(&'static str),
 }
 
@@ -54,15 +60,16 @@ impl Relay {
         }
     }
 
-    /// A client's request (already allowed and rate-checked per source): the bytes to send to
-    /// `upstream`, or why not.
-    pub fn on_request<'a>(
+    /// A client's request (already allowed and rate-checked per source): the 48 bytes to send
+    /// to `upstream`, carrying `nonce` as their transmit time, or why not.
+    pub fn on_request(
         &mut self,
         client: SocketAddr,
-        request: &'a [u8],
+        request: &[u8],
         upstream: SocketAddr,
+        nonce: u64,
         now: Instant,
-    ) -> Result<&'a [u8], &'static str> {
+    ) -> Result<[u8; HEADER_LEN], &'static str> {
         check_request(request)?;
         self.expire(now);
         let elapsed = self
@@ -73,22 +80,27 @@ impl Relay {
         if self.tokens < 1.0 {
             return Err("relay_rate");
         }
-        if self.pending.len() >= self.max_pending {
+        let key = nonce.to_be_bytes();
+        if self.pending.len() >= self.max_pending || self.pending.contains_key(&key) {
             return Err("relay_busy");
         }
         self.tokens -= 1.0;
-        let mut key = [0u8; 8];
-        key.copy_from_slice(&request[40..48]);
+        let mut out = [0u8; HEADER_LEN];
+        out.copy_from_slice(&request[..HEADER_LEN]);
+        let mut client_transmit = [0u8; 8];
+        client_transmit.copy_from_slice(&out[40..48]);
+        out[40..48].copy_from_slice(&key);
         self.pending.insert(
             key,
             Pending {
                 client,
+                client_transmit,
                 upstream,
                 request_len: request.len(),
                 sent: now,
             },
         );
-        Ok(&request[..HEADER_LEN])
+        Ok(out)
     }
 
     /// A datagram from `from` on the upstream socket.
@@ -114,7 +126,7 @@ impl Relay {
         if reply.len() > p.request_len {
             return ReplyOutcome::Drop("would_amplify");
         }
-        ReplyOutcome::Forward(p.client)
+        ReplyOutcome::Forward(p.client, p.client_transmit)
     }
 
     /// Forgets requests older than the timeout; returns how many.
@@ -149,44 +161,51 @@ mod tests {
     }
 
     #[test]
-    fn replies_go_back_to_the_client_whose_time_they_echo() {
+    fn replies_go_back_to_the_client_whose_request_they_answer() {
         let up = addr("169.254.169.123:123");
         let mut relay = Relay::new(100, Duration::from_secs(2));
         let now = Instant::now();
-        let a = request(4, *b"AAAAAAAA");
-        let mut b = request(3, *b"BBBBBBBB");
+        // Two SNTP clients that both send a zero transmit time.
+        let a = request(4, [0; 8]);
+        let mut b = request(3, [0; 8]);
         b.extend_from_slice(&[0u8; 20]); // an MD5 MAC: stripped before forwarding
+        let fa = relay
+            .on_request(addr("10.0.0.1:123"), &a, up, 1, now)
+            .unwrap();
+        let fb = relay
+            .on_request(addr("10.0.0.2:123"), &b, up, 2, now)
+            .unwrap();
         assert_eq!(
-            relay
-                .on_request(addr("10.0.0.1:123"), &a, up, now)
-                .unwrap()
-                .len(),
-            48
+            &fa[40..48],
+            &1u64.to_be_bytes(),
+            "the nonce travels upstream"
         );
         assert_eq!(
-            relay
-                .on_request(addr("10.0.0.2:123"), &b, up, now)
-                .unwrap()
-                .len(),
-            48
+            relay.on_reply(up, &reply_to(&fb), now),
+            ReplyOutcome::Forward(addr("10.0.0.2:123"), [0; 8])
         );
         assert_eq!(
-            relay.on_reply(up, &reply_to(&b), now),
-            ReplyOutcome::Forward(addr("10.0.0.2:123"))
-        );
-        assert_eq!(
-            relay.on_reply(addr("192.0.2.9:123"), &reply_to(&a), now),
+            relay.on_reply(addr("192.0.2.9:123"), &reply_to(&fa), now),
             ReplyOutcome::Drop("upstream_reply_unmatched"),
             "a reply from anyone but the upstream is not relayed"
         );
         assert_eq!(
-            relay.on_reply(up, &reply_to(&a), now),
-            ReplyOutcome::Forward(addr("10.0.0.1:123"))
+            relay.on_reply(up, &reply_to(&fa), now),
+            ReplyOutcome::Forward(addr("10.0.0.1:123"), [0; 8])
         );
         assert_eq!(
-            relay.on_reply(up, &reply_to(&a), now),
+            relay.on_reply(up, &reply_to(&fa), now),
             ReplyOutcome::Drop("upstream_reply_unmatched"),
             "each request is answered once"
+        );
+        // The client's own transmit time comes back as the origin.
+        let c = request(4, *b"CCCCCCCC");
+        let fc = relay
+            .on_request(addr("10.0.0.3:123"), &c, up, 3, now)
+            .unwrap();
+        assert_eq!(
+            relay.on_reply(up, &reply_to(&fc), now),
+            ReplyOutcome::Forward(addr("10.0.0.3:123"), *b"CCCCCCCC")
         );
     }
 
@@ -197,29 +216,25 @@ mod tests {
         let now = Instant::now();
         let c = addr("10.0.0.1:123");
         assert_eq!(
-            relay.on_request(c, &[0x17, 0, 3, 0x2a], up, now),
+            relay.on_request(c, &[0x17, 0, 3, 0x2a], up, 9, now),
             Err("control_mode")
         );
+        assert!(relay.on_request(c, &request(4, [1; 8]), up, 1, now).is_ok());
         assert_eq!(
-            relay
-                .on_request(c, &request(4, [1; 8]), up, now)
-                .map(|b| b.len()),
-            Ok(48)
+            relay.on_request(c, &request(4, [1; 8]), up, 1, now),
+            Err("relay_busy")
         );
+        assert!(relay.on_request(c, &request(4, [2; 8]), up, 2, now).is_ok());
         assert_eq!(
-            relay
-                .on_request(c, &request(4, [2; 8]), up, now)
-                .map(|b| b.len()),
-            Ok(48)
-        );
-        assert_eq!(
-            relay.on_request(c, &request(4, [3; 8]), up, now),
+            relay.on_request(c, &request(4, [3; 8]), up, 3, now),
             Err("relay_rate")
         );
         let later = now + Duration::from_secs(3);
         assert_eq!(relay.expire(later), 2);
-        assert!(relay.on_request(c, &request(4, [4; 8]), up, later).is_ok());
-        let mut short = reply_to(&request(4, [4; 8]));
+        let f = relay
+            .on_request(c, &request(4, [4; 8]), up, 4, later)
+            .unwrap();
+        let mut short = reply_to(&f);
         short.truncate(40);
         assert_eq!(
             relay.on_reply(up, &short, later),

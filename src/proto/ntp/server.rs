@@ -10,7 +10,7 @@ use std::time::Instant;
 use ipnet::IpNet;
 use ntp_proto::{NtpClock, NtpPacket, NtpTimestamp};
 
-use super::auth::{KeySet, Verdict as Auth};
+use super::auth::{KeySet, MalformedMac, Verdict as Auth};
 use super::ratelimit::{RateLimiter, Verdict};
 use super::sync::TimeState;
 use super::{header_bits, HEADER_LEN};
@@ -102,6 +102,11 @@ impl<C: NtpClock> Responder<C> {
             Ok(untracked) => untracked,
             Err(reason) => return Outcome::Drop(reason),
         };
+        if self.state.valid_until.is_some_and(|v| now >= v) {
+            // The upstream task has not published since the sample in use went stale (a
+            // resolver hanging, the task gone): say so rather than keep claiming sync.
+            self.state = TimeState::unsynchronised();
+        }
         // Without keys a trailer (MAC or extension fields) is ignored and the reply is a plain
         // 48 bytes; with keys it must be a valid MAC, or absent when that is allowed.
         let key_id = match &self.auth {
@@ -109,6 +114,9 @@ impl<C: NtpClock> Responder<C> {
             Some(a) => match a.keys.verify(request) {
                 Auth::NoMac if a.required => return Outcome::Drop("unauthenticated"),
                 Auth::NoMac => None,
+                // Extension fields without a MAC (not a MAC's length): a plain request when
+                // authentication is optional, answered as it would be without keys.
+                Auth::Malformed(MalformedMac::TrailerLength { .. }) if !a.required => None,
                 Auth::Valid { key_id } => Some(key_id),
                 other => return Outcome::Drop(other.reason()),
             },

@@ -83,7 +83,14 @@ pub enum Rejected {
     UpstreamUnsynchronised,
     /// Our clock is further from the upstream than `max_offset`.
     Offset,
+    /// Root distance through this upstream above 1.5 s (RFC 5905's MAXDIST): too far to be
+    /// worth advertising.
+    Distance,
 }
+
+/// RFC 5905's MAXDIST: a source further than this (root delay / 2 + root dispersion) is not
+/// used; it also keeps every value inside the 16.16 fields of the header.
+const MAX_DISTANCE: f64 = 1.5;
 
 impl Rejected {
     pub fn reason(self) -> &'static str {
@@ -91,6 +98,7 @@ impl Rejected {
             Rejected::Kiss => "kiss_of_death",
             Rejected::UpstreamUnsynchronised => "upstream_unsynchronised",
             Rejected::Offset => "offset_too_large",
+            Rejected::Distance => "distance_too_large",
         }
     }
 }
@@ -107,6 +115,9 @@ pub struct TimeState {
     pub reference_time: Option<NtpTimestamp>,
     /// The sample in use.
     pub source: Option<Sample>,
+    /// When this state stops being true by itself (the sample in use goes stale): the server
+    /// answers as unsynchronised from then on even if no newer state arrives.
+    pub valid_until: Option<Instant>,
 }
 
 impl TimeState {
@@ -122,6 +133,7 @@ impl TimeState {
             reference_id: [0; 4],
             reference_time: None,
             source: None,
+            valid_until: None,
         }
     }
 }
@@ -144,6 +156,25 @@ impl Tracker {
 
     /// Takes a sample, or says why not. The newest accepted sample per upstream is kept.
     pub fn record(&mut self, s: Sample) -> Result<(), Rejected> {
+        let verdict = Self::judge(&s, self.max_offset);
+        // Whatever the verdict, this upstream's older sample no longer describes it; and an
+        // offset beyond bounds says our own clock is off, whichever upstream is asked.
+        match verdict {
+            Err(Rejected::Offset) => self.latest.clear(),
+            _ => self.latest.retain(|o| o.upstream != s.upstream),
+        }
+        // Samples that went stale are dropped, so upstreams that change address (a pool name)
+        // cannot grow the list.
+        let horizon = self.unsynchronised_after;
+        self.latest
+            .retain(|o| s.at.saturating_duration_since(o.at) < horizon);
+        if verdict.is_ok() {
+            self.latest.push(s);
+        }
+        verdict
+    }
+
+    fn judge(s: &Sample, max_offset: f64) -> Result<(), Rejected> {
         if s.stratum == 0 {
             return Err(Rejected::Kiss);
         }
@@ -151,11 +182,12 @@ impl Tracker {
         if s.stratum >= 15 || !s.leap.is_synchronized() || s.leap == NtpLeapIndicator::Unknown {
             return Err(Rejected::UpstreamUnsynchronised);
         }
-        if s.offset.is_nan() || s.offset.abs() > self.max_offset {
+        if s.offset.is_nan() || s.offset.abs() > max_offset {
             return Err(Rejected::Offset);
         }
-        self.latest.retain(|o| o.upstream != s.upstream);
-        self.latest.push(s);
+        if s.distance().is_nan() || s.distance() > MAX_DISTANCE {
+            return Err(Rejected::Distance);
+        }
         Ok(())
     }
 
@@ -176,7 +208,7 @@ impl Tracker {
     pub fn next_expiry(&self, now: Instant) -> Option<Instant> {
         self.fresh(now)
             .map(|s| s.at + self.unsynchronised_after)
-            .max()
+            .min()
     }
 
     /// What to advertise at `now`.
@@ -210,6 +242,7 @@ impl Tracker {
             reference_id,
             reference_time: Some(s.at_ntp),
             source: Some(s),
+            valid_until: Some(s.at + self.unsynchronised_after),
         }
     }
 }
@@ -312,6 +345,32 @@ mod tests {
         assert_eq!(t.record(deep), Err(Rejected::UpstreamUnsynchronised));
         assert_eq!(
             t.record(sample("10.0.0.1", 500, 1, now)),
+            Err(Rejected::Offset)
+        );
+        assert!(!t.state(now).synchronised);
+        let mut far = sample("10.0.0.1", 0, 1, now);
+        far.root_dispersion = 2.0;
+        assert_eq!(t.record(far), Err(Rejected::Distance));
+    }
+
+    #[test]
+    fn a_refused_sample_withdraws_the_upstreams_earlier_one_at_once() {
+        let now = Instant::now();
+        let mut t = Tracker::new(Duration::from_secs(300), Duration::from_millis(100));
+        t.record(sample("10.0.0.1", 0, 1, now)).unwrap();
+        t.record(sample("10.0.0.2", 0, 1, now)).unwrap();
+        assert!(t.state(now).synchronised);
+        // 10.0.0.1 now says it is unsynchronised: only 10.0.0.2 remains.
+        let mut alarm = sample("10.0.0.1", 0, 1, now);
+        alarm.leap = NtpLeapIndicator::Unsynchronized;
+        assert!(t.record(alarm).is_err());
+        assert_eq!(
+            t.state(now).source.unwrap().upstream.to_string(),
+            "10.0.0.2"
+        );
+        // Our clock is measured 500 ms off: no sample is trusted any more.
+        assert_eq!(
+            t.record(sample("10.0.0.2", 500, 1, now)),
             Err(Rejected::Offset)
         );
         assert!(!t.state(now).synchronised);
