@@ -170,7 +170,7 @@ impl LogRecord {
 }
 
 /// Keys the record's own fields own; an attribute of the same name is not written.
-const FIXED: [&str; 7] = [
+pub const RECORD_FIELDS: [&str; 7] = [
     "message",
     "hostname",
     "ddsource",
@@ -211,7 +211,7 @@ impl serde::Serialize for Wire<'_> {
         let r = self.rec;
         let mut m = s.serialize_map(None)?;
         for (k, v) in &r.attributes {
-            let owned = FIXED.contains(&k.as_str())
+            let owned = RECORD_FIELDS.contains(&k.as_str())
                 || (k == "network" && r.client_ip.is_some())
                 || (k == "kind" && self.kind.is_some());
             if !owned {

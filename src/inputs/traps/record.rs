@@ -25,16 +25,10 @@ use crate::proto::snmp::notify::Notification;
 use crate::proto::snmp::trapdb::TrapDb;
 use crate::proto::snmp::{Oid, Value, VarBind};
 
-/// Attribute names the record uses itself; a MIB object of the same name is not copied to the
-/// top level (it stays in `variables`).
+/// Attribute names a trap record uses itself beyond every record's own fields
+/// (`event::RECORD_FIELDS`); a MIB object of such a name is not copied to the top level (it
+/// stays in `variables`).
 const RESERVED: &[&str] = &[
-    "message",
-    "hostname",
-    "ddsource",
-    "service",
-    "status",
-    "ddtags",
-    "timestamp",
     "network",
     "kind",
     "snmp",
@@ -258,7 +252,9 @@ pub fn build(n: &Notification, o: &Origin<'_>, db: &TrapDb) -> (LogRecord, Unres
             }
         }
         match named {
-            Some((name, shown)) if !RESERVED.contains(&name) => {
+            Some((name, shown))
+                if !RESERVED.contains(&name) && !crate::event::RECORD_FIELDS.contains(&name) =>
+            {
                 match top.iter_mut().find(|(n, _)| *n == name) {
                     Some(slot) => slot.1 = shown,
                     None => top.push((name, shown)),

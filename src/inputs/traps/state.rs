@@ -39,15 +39,6 @@ fn report_label(k: ReportKind) -> &'static str {
     }
 }
 
-const REPORT_KINDS: [ReportKind; 6] = [
-    ReportKind::UnsupportedSecLevel,
-    ReportKind::NotInTimeWindow,
-    ReportKind::UnknownUserName,
-    ReportKind::UnknownEngineId,
-    ReportKind::WrongDigest,
-    ReportKind::DecryptionError,
-];
-
 /// Counter handles, created up front so `/metrics` shows every reason at 0.
 pub(super) struct Counters {
     datagrams: Counter,
@@ -81,7 +72,7 @@ impl Counters {
                 &[("version", version), ("type", kind)],
             )
         };
-        let reports = REPORT_KINDS
+        let reports = ReportKind::ALL
             .iter()
             .map(|k| {
                 let c = t.counter("nocbox.traps.reports", &[("kind", report_label(*k))]);

@@ -131,6 +131,26 @@ impl Outcome {
             report: None,
         }
     }
+
+    /// An accepted message: its notification, or why its contents are unusable. An
+    /// authenticated inform is acknowledged (`reply`) either way: the sender did its part, and
+    /// a retry would not be any better.
+    fn accepted(
+        notification: Result<Notification, &'static str>,
+        reply: Option<Vec<u8>>,
+    ) -> Outcome {
+        match notification {
+            Ok(n) => Outcome {
+                handled: Handled::Notification(n),
+                reply,
+                report: None,
+            },
+            Err(reason) => Outcome {
+                reply,
+                ..Outcome::dropped(reason)
+            },
+        }
+    }
 }
 
 /// A configured v3 user. Traps from any sender engine ID are checked with its keys localized
@@ -281,19 +301,7 @@ impl Receiver {
             Pdu::TrapV1(t) => v1::translate(t),
             pdu => notification(pdu, version),
         };
-        match notification {
-            Ok(n) => Outcome {
-                handled: Handled::Notification(n),
-                reply,
-                report: None,
-            },
-            // An authenticated inform is acknowledged even when its contents are unusable:
-            // the sender did its part, and a retry would not be any better.
-            Err(reason) => Outcome {
-                reply,
-                ..Outcome::dropped(reason)
-            },
-        }
+        Outcome::accepted(notification, reply)
     }
 
     fn next_salt(&mut self) -> u64 {

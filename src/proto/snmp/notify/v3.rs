@@ -203,21 +203,12 @@ impl Receiver {
             }
             _ => None,
         };
-        match notification(scoped.pdu, 3) {
-            Ok(mut n) => {
-                n.user = Some(user);
-                n.engine_id = Some(self.engine.engine_id.clone());
-                Outcome {
-                    handled: Handled::Notification(n),
-                    reply,
-                    report: None,
-                }
-            }
-            Err(reason) => Outcome {
-                reply,
-                ..Outcome::dropped(reason)
-            },
-        }
+        let n = notification(scoped.pdu, 3).map(|mut n| {
+            n.user = Some(user);
+            n.engine_id = Some(self.engine.engine_id.clone());
+            n
+        });
+        Outcome::accepted(n, reply)
     }
 
     /// Drops a message for `reason`, answering with a Report of `kind` when the sender asked

@@ -22,7 +22,8 @@ pub enum ReportKind {
 const USM_STATS: [u32; 9] = [1, 3, 6, 1, 6, 3, 15, 1, 1];
 
 impl ReportKind {
-    const ALL: [ReportKind; 6] = [
+    /// Every kind, in RFC 3414's order of checks.
+    pub const ALL: [ReportKind; 6] = [
         ReportKind::UnsupportedSecLevel,
         ReportKind::NotInTimeWindow,
         ReportKind::UnknownUserName,
