@@ -2,21 +2,14 @@
 //! the JSON line. `cargo run --release --example hotpath [LINE]`. Numbers depend on the
 //! machine and its load; docs/PERFORMANCE.md says how they were taken.
 
+mod support;
+
 use std::hint::black_box;
-use std::time::Instant;
 
 use nocbox::event::Event;
 use nocbox::inputs::syslog::{build_record, Received};
 
 const LOGGEN: &str = "<38>2026-11-21T13:59:40 localhost prg00000[1234]: seq: 0000000000, thread: 0000, runid: 1795269580, stamp: 2026-11-21T13:59:40 PADDPADDPADDPADDPADDPADDPADDPADDPADDPADDPADDPADDPADDPADDPADDPADDPADDPADD";
-
-fn per_op(n: u32, mut f: impl FnMut()) -> f64 {
-    let t = Instant::now();
-    for _ in 0..n {
-        f();
-    }
-    t.elapsed().as_nanos() as f64 / f64::from(n)
-}
 
 fn main() {
     let line = std::env::args()
@@ -32,15 +25,15 @@ fn main() {
         original_len: line.len(),
     };
     let tags = vec!["env:prd".to_string()];
-    let parse = per_op(n, || {
+    let parse = support::per_op(n, || {
         black_box(nocbox::proto::syslog::parse(line, now));
     });
-    let build = per_op(n, || {
+    let build = support::per_op(n, || {
         black_box(build_record(line, rx, None, &tags, "default"));
     });
     let ev = Event::Log(build_record(line, rx, None, &tags, "default").0);
     let mut buf = Vec::with_capacity(4096);
-    let render = per_op(n, || {
+    let render = support::per_op(n, || {
         buf.clear();
         buf.extend_from_slice(&nocbox::outputs::stdout::render(&ev));
         black_box(&buf);

@@ -8,46 +8,23 @@
 //! the round trip is measured per reply without keeping a table. Loopback only: the address
 //! must be 127.0.0.0/8 or ::1.
 
-use std::net::{SocketAddr, UdpSocket};
+mod support;
+
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-fn usage() -> ! {
-    eprintln!("usage: ntpload ADDR RATE SECONDS [SOCKETS]   (ADDR on loopback)");
-    std::process::exit(2)
-}
-
+/// Now as NTP timestamp bits (what nocbox writes on the wire).
 fn now_ntp_bits() -> u64 {
     let d = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
-    let secs = (d.as_secs() + 2_208_988_800) & 0xffff_ffff;
-    (secs << 32) | ((u64::from(d.subsec_nanos()) << 32) / 1_000_000_000)
+    u64::from_be_bytes(nocbox::proto::ntp::timestamp_bytes(
+        d.as_secs(),
+        d.subsec_nanos(),
+    ))
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.len() < 3 {
-        usage();
-    }
-    let addr: SocketAddr = args[0].parse().unwrap_or_else(|_| usage());
-    if !addr.ip().is_loopback() {
-        eprintln!("ntpload: {addr} is not a loopback address");
-        std::process::exit(2);
-    }
-    let rate: f64 = args[1].parse().unwrap_or_else(|_| usage());
-    let seconds: f64 = args[2].parse().unwrap_or_else(|_| usage());
-    let nsock: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(8);
-    let bind = if addr.is_ipv4() {
-        "127.0.0.1:0"
-    } else {
-        "[::1]:0"
-    };
-    let socks: Vec<UdpSocket> = (0..nsock.max(1))
-        .map(|_| {
-            let s = UdpSocket::bind(bind).expect("bind");
-            s.connect(addr).expect("connect");
-            s.set_nonblocking(true).unwrap();
-            s
-        })
-        .collect();
+    let args = support::LoadArgs::parse("ntpload ADDR RATE SECONDS [SOCKETS]", 8);
+    let (addr, rate, seconds) = (args.addr, args.rate, args.seconds);
+    let socks = args.connect();
 
     let mut req = [0u8; 48];
     req[0] = (4 << 3) | 3;

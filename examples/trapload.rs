@@ -12,53 +12,16 @@
 //! sleeps 50 µs; a full socket buffer is retried on the next turn, never dropped by the
 //! sender. Loopback only: the address must be 127.0.0.0/8 or ::1.
 
-use std::net::{SocketAddr, UdpSocket};
+mod support;
+
 use std::time::{Duration, Instant};
 
-use nocbox::proto::snmp::message::{
-    encode, CommunityMessage, GenericPdu, Message, PduKind, Version,
-};
-use nocbox::proto::snmp::{Oid, Pdu, Value, VarBind};
-
 const SEQ_DIGITS: usize = 10;
-
-fn usage() -> ! {
-    eprintln!("usage: trapload ADDR RATE SECONDS [SOCKETS] [RUN]   (ADDR on loopback)");
-    std::process::exit(2)
-}
-
-fn oid(s: &str) -> Oid {
-    s.parse().expect("OID")
-}
 
 /// The trap, and where its sequence digits start.
 fn trap(run: &str) -> (Vec<u8>, usize) {
     let marker = format!("{run}-{}", "9".repeat(SEQ_DIGITS));
-    let varbinds = vec![
-        VarBind::new(oid("1.3.6.1.2.1.1.3.0"), Value::TimeTicks(123_456)),
-        VarBind::new(
-            oid("1.3.6.1.6.3.1.1.4.1.0"),
-            Value::Oid(oid("1.3.6.1.6.3.1.1.5.3")),
-        ),
-        VarBind::new(oid("1.3.6.1.2.1.2.2.1.1.7"), Value::Integer(7)),
-        VarBind::new(oid("1.3.6.1.2.1.2.2.1.7.7"), Value::Integer(1)),
-        VarBind::new(oid("1.3.6.1.2.1.2.2.1.8.7"), Value::Integer(2)),
-        VarBind::new(
-            oid("1.3.6.1.4.1.8072.9999.1.0"),
-            Value::OctetString(marker.clone().into_bytes()),
-        ),
-    ];
-    let bytes = encode(&Message::Community(CommunityMessage {
-        version: Version::V2c,
-        community: "public".into(),
-        pdu: Pdu::Generic(GenericPdu {
-            kind: PduKind::TrapV2,
-            request_id: 1,
-            error_status: 0,
-            error_index: 0,
-            varbinds,
-        }),
-    }));
+    let bytes = support::linkdown_trap(&marker);
     let at = bytes
         .windows(marker.len())
         .position(|w| w == marker.as_bytes())
@@ -67,36 +30,14 @@ fn trap(run: &str) -> (Vec<u8>, usize) {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.len() < 3 {
-        usage();
-    }
-    let addr: SocketAddr = args[0].parse().unwrap_or_else(|_| usage());
-    if !addr.ip().is_loopback() {
-        eprintln!("trapload: {addr} is not a loopback address");
-        std::process::exit(2);
-    }
-    let rate: f64 = args[1].parse().unwrap_or_else(|_| usage());
-    let seconds: f64 = args[2].parse().unwrap_or_else(|_| usage());
-    let nsock: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(4);
-    let run = args.get(4).cloned().unwrap_or_else(|| "R".into());
+    let args = support::LoadArgs::parse("trapload ADDR RATE SECONDS [SOCKETS] [RUN]", 4);
+    let (addr, rate, seconds) = (args.addr, args.rate, args.seconds);
+    let run = args.rest.first().cloned().unwrap_or_else(|| "R".into());
     if run.is_empty() || !run.chars().all(|c| c.is_ascii_alphanumeric()) {
         eprintln!("trapload: RUN must be letters and digits");
         std::process::exit(2);
     }
-    let bind = if addr.is_ipv4() {
-        "127.0.0.1:0"
-    } else {
-        "[::1]:0"
-    };
-    let socks: Vec<UdpSocket> = (0..nsock.max(1))
-        .map(|_| {
-            let s = UdpSocket::bind(bind).expect("bind");
-            s.connect(addr).expect("connect");
-            s.set_nonblocking(true).expect("nonblocking");
-            s
-        })
-        .collect();
+    let socks = args.connect();
 
     let (mut datagram, seq_at) = trap(&run);
     let mut sent = 0u64;
