@@ -26,8 +26,7 @@
 # CPU", "box busy" and "others" columns show how much of the machine loggen and everything else
 # used. Each case first waits (up to BENCH_QUIET_WAIT=20 s) for the machine to be below
 # BENCH_QUIET_BUSY=20 % busy, and is measured again once if other programs used more than
-# BENCH_OTHERS_MAX=40 % during it. BENCH_NOCBOX_PRELOAD=<library> runs nocbox with LD_PRELOAD
-# (e.g. Debian libjemalloc2's /usr/lib/x86_64-linux-gnu/libjemalloc.so.2) for allocator experiments.
+# BENCH_OTHERS_MAX=40 % during it.
 #
 # Results: target/bench/syslog/ (or $BENCH_DIR): results.tsv, summary.md, one folder per case
 # with configs, logs, loggen output and nocbox's /metrics; summary.md is also printed at the end.
@@ -69,9 +68,6 @@ RSYSLOG_EQUAL_BUF=$((1 - QUICK))
 # Before each measurement wait (up to BENCH_QUIET_WAIT seconds) until the rest of the machine
 # uses less than BENCH_QUIET_BUSY % (of 200 %): other people's builds and tests share the cores.
 QUIET_WAIT=${BENCH_QUIET_WAIT:-20}
-# Experiments: BENCH_NOCBOX_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2 runs nocbox with
-# another allocator (Debian libjemalloc2), without rebuilding it.
-NOCBOX_PRELOAD=${BENCH_NOCBOX_PRELOAD:-}
 QUIET_BUSY=${BENCH_QUIET_BUSY:-20}
 
 WORK=${BENCH_DIR:-$ROOT/target/bench/syslog}
@@ -216,11 +212,7 @@ outputs:
 shutdown: { drain_period: 0s }
 EOF
   RECV_OUT=$CASE_DIR/nocbox.out
-  if [ -n "$NOCBOX_PRELOAD" ]; then
-    LD_PRELOAD=$NOCBOX_PRELOAD "$NOCBOX" run --config "$CASE_DIR/nocbox.yaml" >"$RECV_OUT" 2>"$CASE_DIR/nocbox.log" </dev/null &
-  else
-    "$NOCBOX" run --config "$CASE_DIR/nocbox.yaml" >"$RECV_OUT" 2>"$CASE_DIR/nocbox.log" </dev/null &
-  fi
+  "$NOCBOX" run --config "$CASE_DIR/nocbox.yaml" >"$RECV_OUT" 2>"$CASE_DIR/nocbox.log" </dev/null &
   RECV_PID=$!
   STARTED[$RECV_PID]=$CASE_DIR/nocbox.yaml
   RECV_UDP=$N_UDP
@@ -465,7 +457,6 @@ fi
   echo "host: $(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), kernel $(uname -r), $(awk '/^MemTotal/ { printf "%.1f GB", $2 / 1048576 }' /proc/meminfo) RAM"
   echo "nocbox: $("$NOCBOX" version 2>/dev/null | head -1), git $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '(no commit)') with $(cd "$ROOT" && git status --porcelain -- src Cargo.toml Cargo.lock 2>/dev/null | wc -l) uncommitted file(s) in src/ and Cargo.* (source digest $(cd "$ROOT" && find src Cargo.toml Cargo.lock -type f -print0 | sort -z | xargs -0 sha1sum | sha1sum | cut -c1-10))"
   echo "rsyslog: $(rsyslogd -v 2>/dev/null | head -1 | awk '{ print $2 }'); loggen: $(find "$LOGGEN_DIR" -maxdepth 1 -name 'syslog-ng-core_*.deb' -printf '%f\n' | head -1 | sed 's/\.deb$//')"
-  [ -z "$NOCBOX_PRELOAD" ] || echo "nocbox runs with LD_PRELOAD=$NOCBOX_PRELOAD"
   echo "net.core.rmem_max: $(cat /proc/sys/net/core/rmem_max); machine busy before the run: ${PRE_BUSY}% of 200%"
   echo "mode: $([ "$QUICK" = 1 ] && echo quick || echo full); case length ${CASE_SECS}s; lossless steps ${STEP_SECS}s at nominal rates $STEP_RATES"
   echo "each case waits up to ${QUIET_WAIT}s until the machine is below ${QUIET_BUSY}% busy"

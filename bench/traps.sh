@@ -25,9 +25,6 @@
 # machine ("others": builds of other people) are shown beside it, because on 2 cores they
 # compete with the receiver.
 #
-# Experiments: BENCH_NOCBOX_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2 runs nocbox with
-# that LD_PRELOAD (another allocator, same binary), as bench/syslog.sh does.
-#
 # Results: target/bench/traps/summary.md (also printed). Needs snmptrapd (Debian snmptrapd).
 set -euo pipefail
 
@@ -112,7 +109,7 @@ for v in min std; do
 done
 PORT[snmptrapd-min]=$SPORT; PORT[snmptrapd-std]=$DPORT
 # appending, so the file can be emptied between steps while nocbox keeps it open
-NOCBOX_LOG=info LD_PRELOAD=${BENCH_NOCBOX_PRELOAD:-} "$NOCBOX" run --config "$WORK/nocbox.yaml" \
+NOCBOX_LOG=info "$NOCBOX" run --config "$WORK/nocbox.yaml" \
   >>"$WORK/nocbox.out" 2>"$WORK/nocbox.log" &
 PID[nocbox]=$!; STARTED[$!]=nocbox; PORT[nocbox]=$NPORT
 RECEIVERS="snmptrapd-min snmptrapd-std nocbox"
@@ -178,7 +175,6 @@ measure() {
   echo
   echo "Offered-rate steps of ${STEP_SECS} s, SNMPv2c linkDown with 4 variables, 4 source ports;"
   echo "socket buffer requested ${RCVBUF} B (granted: snmptrapd $(granted "$SPORT"), nocbox $(granted "$NPORT"))."
-  [ -n "${BENCH_NOCBOX_PRELOAD:-}" ] && echo "nocbox runs with LD_PRELOAD=$BENCH_NOCBOX_PRELOAD."
   echo "Machine: $(nproc) CPUs, busy $(busy_pct) % before the run; 'others' is the CPU other"
   echo "programs used during the step (% of $(($(nproc) * 100)))."
   echo
