@@ -69,10 +69,20 @@ impl Settings {
     }
 }
 
-/// Checks that need more than the config's shape: each output's setup (CA files parse as PEM,
-/// the API key is usable as a header, endpoints are usable, plain http only to loopback) and
-/// the syslog TLS certificate. Every problem, each starting with its config path.
+/// Checks that need more than the config's shape, for `nocbox validate`: each output's setup
+/// (CA files parse as PEM, the API key is usable as a header, endpoints are usable, plain http
+/// only to loopback) and the files inputs load (syslog TLS certificate, NTP key file, trap
+/// database). Every problem, each starting with its config path.
 pub fn preflight(config: &Config) -> Vec<String> {
+    let mut problems = output_problems(config);
+    problems.extend(input_problems(config));
+    problems
+}
+
+/// The outputs' setup checks. `run` makes these before spawning anything, because an output
+/// failing later only shows as unhealthy; inputs load their files as they are built and stop
+/// the start with the same messages, so `run` reads each file once.
+fn output_problems(config: &Config) -> Vec<String> {
     let mut problems = Vec::new();
     if let Some(o) = &config.outputs {
         if let Some(dd) = &o.datadog {
@@ -82,6 +92,11 @@ pub fn preflight(config: &Config) -> Vec<String> {
             problems.extend(crate::outputs::syslog_forward::check(f, i).err());
         }
     }
+    problems
+}
+
+fn input_problems(config: &Config) -> Vec<String> {
+    let mut problems = Vec::new();
     if let Some(path) = config.ntp.as_ref().and_then(|n| n.key_file.as_ref()) {
         if let Err(e) = crate::proto::ntp::auth::KeySet::load(path) {
             problems.push(format!("ntp.key_file: {e}"));
@@ -146,7 +161,7 @@ pub async fn run_until(
     let telemetry = Telemetry::new();
     let cfg = &settings.config;
     let outputs_cfg = cfg.outputs.clone().unwrap_or_default();
-    let problems = preflight(cfg);
+    let problems = output_problems(cfg);
     if !problems.is_empty() {
         anyhow::bail!("the configuration cannot run:\n{}", problems.join("\n"));
     }

@@ -12,6 +12,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use anyhow::Context;
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -157,7 +158,7 @@ impl NtpService {
     /// Fails when the key file cannot be read or has errors.
     pub fn new(cfg: NtpConfig, telemetry: Telemetry) -> anyhow::Result<NtpService> {
         let keys = match &cfg.key_file {
-            Some(path) => Some(KeySet::load(path)?),
+            Some(path) => Some(KeySet::load(path).context("ntp.key_file")?),
             None => None,
         };
         let component = telemetry.component("ntp", "input");

@@ -10,6 +10,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use chrono::Utc;
+use anyhow::Context;
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -142,10 +143,9 @@ impl SyslogInput {
         namespace: String,
     ) -> anyhow::Result<Self> {
         let tls = match cfg.tcp.as_ref().and_then(|t| t.tls.as_ref()) {
-            Some(t) => Some(tokio_rustls::TlsAcceptor::from(crate::tls::server_config(
-                &t.cert_file,
-                &t.key_file,
-            )?)),
+            Some(t) => Some(tokio_rustls::TlsAcceptor::from(
+                crate::tls::server_config(&t.cert_file, &t.key_file).context("syslog.tcp.tls")?,
+            )),
             None => None,
         };
         let component = telemetry.component("syslog", "input");
