@@ -93,11 +93,9 @@ pub struct Reply {
 
 fn now_ntp() -> (f64, [u8; 8]) {
     let d = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
-    let secs = d.as_secs() + NTP_EPOCH;
-    let frac = ((d.subsec_nanos() as u64) << 32) / 1_000_000_000;
     (
         d.as_secs_f64(),
-        (((secs & 0xffff_ffff) << 32) | frac).to_be_bytes(),
+        nocbox::proto::ntp::timestamp_bytes(d.as_secs(), d.subsec_nanos()),
     )
 }
 

@@ -9,8 +9,8 @@ pub mod udp;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use chrono::Utc;
 use anyhow::Context;
+use chrono::Utc;
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;

@@ -43,7 +43,7 @@ use cmac::{Cmac, KeyInit, Mac};
 use digest::Digest;
 
 /// The fixed NTP header that every MAC covers; the trailer starts right after it.
-pub const HEADER_LEN: usize = 48;
+pub use super::HEADER_LEN;
 
 /// Longest digest in an NTPv4 MAC: chrony's `NTP_MAX_V4_MAC_LENGTH` (24) minus the key ID.
 const V4_MAX_DIGEST: usize = 20;

@@ -37,4 +37,6 @@ pub fn header_bits(first: u8) -> (u8, u8, u8) {
     (first >> 6, (first >> 3) & 7, first & 7)
 }
 
+/// The fixed NTP header (v3/v4): every request at least this long, every reply this long plus
+/// any MAC.
 pub const HEADER_LEN: usize = 48;

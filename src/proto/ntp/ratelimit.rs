@@ -135,7 +135,8 @@ impl RateLimiter {
         self.table.len() < self.max_sources
     }
 
-    pub fn tracked(&self) -> usize {
+    #[cfg(test)]
+    fn tracked(&self) -> usize {
         self.table.len()
     }
 }

@@ -137,10 +137,6 @@ impl Relay {
             .retain(|_, p| now.saturating_duration_since(p.sent) <= timeout);
         before - self.pending.len()
     }
-
-    pub fn pending(&self) -> usize {
-        self.pending.len()
-    }
 }
 
 #[cfg(test)]

@@ -84,10 +84,6 @@ impl<C: NtpClock> Responder<C> {
         self.state = state;
     }
 
-    pub fn state(&self) -> &TimeState {
-        &self.state
-    }
-
     /// Decides on `request` from `src`, received at `recv` (NTP time) / `now` (monotonic),
     /// writing any reply into `out` (at least 48 bytes).
     pub fn handle(
@@ -174,7 +170,7 @@ impl<C: NtpClock> Responder<C> {
     /// dispersion from the state); then the reference id and reference time are set to the
     /// upstream's address and the time of the last accepted sample (zero while
     /// unsynchronised), which ntp-proto has no field for.
-    pub fn build_reply(&self, header: &[u8], recv: NtpTimestamp, out: &mut [u8]) -> Option<usize> {
+    fn build_reply(&self, header: &[u8], recv: NtpTimestamp, out: &mut [u8]) -> Option<usize> {
         if out.len() < HEADER_LEN {
             return None;
         }
