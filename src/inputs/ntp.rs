@@ -5,7 +5,8 @@
 //!
 //! Timestamps are read with `SystemTime::now()` right after `recv_from` returns and by
 //! ntp-proto just before the reply is serialised, not from the kernel, so time spent in the
-//! socket queue counts as network delay for the client (tens of microseconds when idle).
+//! socket queue counts as network delay for the client (bench/ntp.sh measured 40 µs minimum and
+//! 120 µs median round trip on loopback at 200 requests/s, queueing included).
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
