@@ -200,12 +200,14 @@ pub async fn run_until(
 
     let shutdown = CancellationToken::new();
     let mut inputs = Inputs::default();
+    // One directory of device names for every input: the config's, plus sysNames the poller learns.
+    let devices = crate::inputs::devices(cfg);
     if let (Some(sockets), Some(scfg)) = (syslog_sockets, &cfg.syslog) {
         let input = SyslogInput::new(
             scfg.clone(),
             pipeline.clone(),
             telemetry.clone(),
-            crate::inputs::devices(cfg),
+            devices.clone(),
             cfg.tags.clone(),
             cfg.namespace.clone().unwrap_or_else(|| "default".into()),
         )?;
@@ -224,7 +226,7 @@ pub async fn run_until(
             tcfg.clone(),
             pipeline.clone(),
             telemetry.clone(),
-            crate::inputs::devices(cfg),
+            devices.clone(),
             cfg.tags.clone(),
             cfg.namespace.clone().unwrap_or_else(|| "default".into()),
             &settings.hostname(),
@@ -238,6 +240,7 @@ pub async fn run_until(
     if cfg.ping.is_some() || cfg.tcp_checks.is_some() {
         let ctx = crate::checks::CheckContext::new(
             cfg,
+            devices.clone(),
             pipeline.clone(),
             telemetry.clone(),
             settings.hostname(),

@@ -50,6 +50,7 @@ pub struct CheckContext {
 impl CheckContext {
     pub fn new(
         cfg: &Config,
+        devices: Devices,
         pipeline: Pipeline,
         telemetry: Telemetry,
         hostname: String,
@@ -61,7 +62,7 @@ impl CheckContext {
             hostname,
             tags: cfg.tags.clone(),
             namespace: cfg.namespace.clone().unwrap_or_else(|| "default".into()),
-            devices: crate::inputs::devices(cfg),
+            devices,
             shutdown,
         })
     }

@@ -12,6 +12,7 @@ mod locate;
 mod model;
 mod reach;
 mod secret;
+mod snmp;
 mod traps;
 mod validate;
 
@@ -22,6 +23,7 @@ pub use env::interpolate;
 pub use model::*;
 pub use reach::*;
 pub use secret::Secret;
+pub use snmp::*;
 pub use traps::*;
 pub use validate::split_host_port;
 

@@ -28,9 +28,8 @@ pub struct Config {
     pub api: Option<ApiConfig>,
     /// Syslog inputs.
     pub syslog: Option<SyslogConfig>,
-    /// SNMP devices. In this version the device list names senders (`hostname` of their syslog
-    /// records); polling is issue 3.
-    pub snmp: Option<SnmpConfig>,
+    /// SNMP polling: devices, discovery, profiles.
+    pub snmp: Option<super::snmp::SnmpConfig>,
     /// Outputs.
     pub outputs: Option<OutputsConfig>,
     /// What happens on SIGTERM.
@@ -251,65 +250,6 @@ pub struct ServerTlsConfig {
 pub struct HealthCheckConfig {
     /// Listen address.
     pub listen: SocketAddr,
-}
-
-/// `snmp:`
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SnmpConfig {
-    /// Poll interval (polling arrives with issue 3).
-    #[serde(default, with = "humantime_serde")]
-    pub interval: Option<Duration>,
-    /// Profile directories.
-    #[serde(default, deserialize_with = "list")]
-    pub profiles: Vec<PathBuf>,
-    /// Devices.
-    #[serde(default)]
-    pub devices: Vec<DeviceConfig>,
-    /// Subnets to discover (issue 3).
-    #[serde(default)]
-    pub discovery: Vec<serde_yaml::Value>,
-}
-
-/// One SNMP device. Datadog's camelCase spellings are accepted.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DeviceConfig {
-    /// The device's address; syslog from it is named `name`.
-    #[serde(alias = "ipAddress", alias = "ip")]
-    pub ip_address: IpAddr,
-    /// SNMP port. Default 161.
-    pub port: Option<u16>,
-    /// The device's name (`hostname` of its records).
-    pub name: Option<String>,
-    /// v1/v2c community.
-    #[serde(alias = "communityString", alias = "community")]
-    pub community_string: Option<Secret>,
-    /// SNMP version (`1`, `2c`, `3`); inferred from the credentials when absent.
-    #[serde(alias = "snmpVersion", alias = "snmp_version")]
-    pub version: Option<String>,
-    /// v3 user.
-    pub user: Option<String>,
-    #[serde(alias = "authProtocol")]
-    pub auth_protocol: Option<String>,
-    #[serde(alias = "authKey")]
-    pub auth_key: Option<Secret>,
-    #[serde(alias = "privProtocol")]
-    pub priv_protocol: Option<String>,
-    #[serde(alias = "privKey")]
-    pub priv_key: Option<Secret>,
-    #[serde(alias = "contextName")]
-    pub context_name: Option<String>,
-    #[serde(alias = "contextEngineId")]
-    pub context_engine_id: Option<String>,
-    /// Tags for this device's records.
-    #[serde(default, deserialize_with = "list")]
-    pub tags: Vec<String>,
-    /// Poll interval for this device.
-    #[serde(default, with = "humantime_serde")]
-    pub interval: Option<Duration>,
-    /// Profile name to use instead of matching sysObjectID.
-    pub profile: Option<String>,
 }
 
 /// `outputs:`

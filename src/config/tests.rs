@@ -21,7 +21,7 @@ syslog:
 snmp:
   devices:
     - { ip_address: 10.0.0.1, name: core-sw01, community_string: 12345 }
-    - { ipAddress: 10.0.0.2, user: poller, authProtocol: sha256, authKey: "x" }
+    - { ipAddress: 10.0.0.2, user: poller, authProtocol: sha256, authKey: "authpass1" }
 outputs:
   datadog:
     api_key: "${DD_API_KEY}"
@@ -239,7 +239,7 @@ syslog:
   tcp: { idle_timeout: 0s, trusted_proxies: 10.0.0.0/8 }
   allowed_sources: ${NETS:-}
 snmp:
-  devices: [{ ip_address: 10.0.0.1, auth_protocol: sha999, priv_protocol: AES-256C }]
+  devices: [{ ip_address: 10.0.0.1, user: u, auth_key: authpass1, auth_protocol: sha999, priv_key: privpass1, priv_protocol: AES-256C }]
   discovery: [{ network_address: 10.0.1.0/24 }]
 outputs:
   datadog: { api_key: k, logs: { queue_size: 0, flush_interval: 0s } }
@@ -251,7 +251,7 @@ outputs:
         "syslog.tcp.idle_timeout",
         "syslog.tcp.trusted_proxies",
         "snmp.devices[0].auth_protocol",
-        "snmp.discovery",
+        "snmp.discovery[0]",
         "outputs.datadog.logs.queue_size",
         "outputs.datadog.logs.flush_interval",
     ] {
@@ -313,6 +313,84 @@ outputs:
         "outputs.prometheus.stale_after",
         "outputs.prometheus.max_series",
         "outputs.prometheus.queue_size",
+    ] {
+        assert!(paths.contains(&want), "{want} not in {paths:?}");
+    }
+}
+
+#[test]
+fn snmp_polling_settings_have_datadog_defaults_and_credentials_are_inferred() {
+    let text = r#"
+snmp:
+  devices:
+    - { ip_address: 10.0.0.1, community_string: public }
+    - { ip_address: 10.0.0.2, community_string: public, snmp_version: 1, oid_batch_size: 20 }
+    - { ipAddress: 10.0.0.3, user: poller, authKey: authpass1, privKey: privpass1, privProtocol: AES256C, contextName: c1 }
+    - { ip_address: 10.0.0.4, name: only-a-name }
+  discovery:
+    - network_address: 10.0.1.0/24
+      ignored_ip_addresses: 10.0.1.1, 10.0.1.2
+      authentications: [{ community_string: one }, { community_string: two }]
+"#;
+    let c = parse("s.yaml", text, env).unwrap();
+    let s = c.snmp.unwrap();
+    assert_eq!(s.interval, Duration::from_secs(60));
+    assert_eq!(s.timeout, Duration::from_secs(2));
+    assert_eq!(
+        (
+            s.retries,
+            s.oid_batch_size,
+            s.bulk_max_repetitions,
+            s.max_in_flight
+        ),
+        (3, 5, 10, 2)
+    );
+    assert!(s.check_reply_source);
+    let creds: Vec<Option<String>> = s
+        .devices
+        .iter()
+        .map(|d| d.credentials().map(|c| c.describe()))
+        .collect();
+    assert_eq!(
+        creds,
+        [
+            Some("v2c".to_string()),
+            Some("v1".to_string()),
+            Some("v3 poller (md5/aes256c)".to_string()),
+            None
+        ]
+    );
+    assert_eq!(s.devices[1].oid_batch_size, Some(20));
+    let d = &s.discovery[0];
+    assert_eq!(d.credentials().len(), 2);
+    assert_eq!(d.addresses().len(), 252, "254 hosts minus 2 ignored");
+    assert_eq!(d.discovery_interval, Duration::from_secs(3600));
+}
+
+#[test]
+fn snmp_credential_mistakes_are_named() {
+    let text = r#"
+snmp:
+  interval: 0s
+  devices:
+    - { ip_address: 10.0.0.1, community_string: public, user: x }
+    - { ip_address: 10.0.0.2, user: x, priv_key: privpass1 }
+    - { ip_address: 10.0.0.3, user: x, auth_key: short }
+    - { ip_address: 10.0.0.4, community_string: public, version: 3 }
+    - { ip_address: 10.0.0.5, community_string: public, max_in_flight: 0 }
+  discovery:
+    - { network_address: 10.0.0.0/8, community_string: public }
+"#;
+    let errs = parse("s.yaml", text, env).unwrap_err();
+    let paths: Vec<&str> = errs.iter().map(|e| e.path.as_str()).collect();
+    for want in [
+        "snmp.interval",
+        "snmp.devices[0].user",
+        "snmp.devices[1].priv_key",
+        "snmp.devices[2].auth_key",
+        "snmp.devices[3].version",
+        "snmp.devices[4].max_in_flight",
+        "snmp.discovery[0].network_address",
     ] {
         assert!(paths.contains(&want), "{want} not in {paths:?}");
     }

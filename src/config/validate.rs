@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use super::locate::Seg;
 use super::model::*;
-use crate::proto::snmp::usm::{AuthProtocol, PrivProtocol};
 
 /// Datadog sites as users know them from `DD_SITE`.
 pub const DATADOG_SITES: &[&str] = &[
@@ -86,7 +85,7 @@ pub fn check(c: &Config) -> Vec<(Vec<Seg>, String)> {
         ));
     }
     if let Some(snmp) = &c.snmp {
-        check_snmp(snmp, &mut out);
+        super::snmp::check_snmp(snmp, &mut out);
         let mut seen = HashSet::new();
         for (i, d) in snmp.devices.iter().enumerate() {
             if !seen.insert(d.ip_address) {
@@ -106,32 +105,6 @@ pub fn check(c: &Config) -> Vec<(Vec<Seg>, String)> {
         check_outputs(o, &mut out);
     }
     out
-}
-
-fn check_snmp(snmp: &SnmpConfig, out: &mut Vec<(Vec<Seg>, String)>) {
-    if !snmp.discovery.is_empty() {
-        out.push((
-            p(&["snmp", "discovery"]),
-            "subnet discovery is not available in this version of nocbox (planned, issue 3); remove the list".into(),
-        ));
-    }
-    for (i, d) in snmp.devices.iter().enumerate() {
-        let at = |k: &str| {
-            vec![
-                Seg::Key("snmp".into()),
-                Seg::Key("devices".into()),
-                Seg::Index(i),
-                Seg::Key(k.into()),
-            ]
-        };
-        // The SNMP core owns the protocol names (PRODUCT.md), so config and wire agree.
-        if let Some(Err(e)) = d.auth_protocol.as_deref().map(str::parse::<AuthProtocol>) {
-            out.push((at("auth_protocol"), e.to_string()));
-        }
-        if let Some(Err(e)) = d.priv_protocol.as_deref().map(str::parse::<PrivProtocol>) {
-            out.push((at("priv_protocol"), e.to_string()));
-        }
-    }
 }
 
 /// A queue size that fits: at least 1, at most 10 million events.

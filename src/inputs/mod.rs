@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 pub mod health_check;
 pub mod ntp;
@@ -15,26 +15,110 @@ pub mod traps;
 pub struct DeviceInfo {
     pub name: Option<String>,
     pub tags: Vec<String>,
+    /// `name` is the sysName polled from the device, not from the config.
+    pub learned: bool,
 }
 
-/// Device addresses known from `snmp.devices`, shared by every input.
-pub type Devices = Arc<HashMap<IpAddr, DeviceInfo>>;
+/// Device addresses known from `snmp.devices`, shared by every input, and the names the SNMP
+/// poller learns (sysName) for devices the config does not name. One lock, read once per
+/// record; written only when a polled name changes.
+#[derive(Clone, Debug, Default)]
+pub struct Devices(Arc<RwLock<HashMap<IpAddr, Arc<DeviceInfo>>>>);
+
+impl Devices {
+    /// What is known of `ip`.
+    pub fn get(&self, ip: &IpAddr) -> Option<Arc<DeviceInfo>> {
+        self.0
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(ip)
+            .cloned()
+    }
+
+    /// Records the sysName polled from `ip`; a name from the config is kept.
+    pub fn learn_name(&self, ip: IpAddr, name: &str) {
+        if self
+            .get(&ip)
+            .is_some_and(|d| d.name.is_some() && !d.learned)
+        {
+            return;
+        }
+        if self
+            .get(&ip)
+            .is_some_and(|d| d.name.as_deref() == Some(name))
+        {
+            return;
+        }
+        let mut map = self.0.write().unwrap_or_else(|e| e.into_inner());
+        let tags = map.get(&ip).map(|d| d.tags.clone()).unwrap_or_default();
+        map.insert(
+            ip,
+            Arc::new(DeviceInfo {
+                name: Some(name.to_string()),
+                tags,
+                learned: true,
+            }),
+        );
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
 
 /// Builds the directory from the config.
 pub fn devices(c: &crate::config::Config) -> Devices {
-    Arc::new(
-        c.snmp
-            .iter()
-            .flat_map(|s| &s.devices)
-            .map(|d| {
-                (
-                    d.ip_address,
-                    DeviceInfo {
-                        name: d.name.clone(),
-                        tags: d.tags.clone(),
-                    },
-                )
-            })
-            .collect(),
-    )
+    let map = c
+        .snmp
+        .iter()
+        .flat_map(|s| &s.devices)
+        .map(|d| {
+            (
+                d.ip_address,
+                Arc::new(DeviceInfo {
+                    name: d.name.clone(),
+                    tags: d.tags.clone(),
+                    learned: false,
+                }),
+            )
+        })
+        .collect();
+    Devices(Arc::new(RwLock::new(map)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_polled_sys_name_names_a_device_the_config_does_not() {
+        let cfg = crate::config::parse(
+            "c.yaml",
+            "snmp: { devices: [{ ip_address: 10.0.0.1, name: core }, { ip_address: 10.0.0.2, tags: [a:b] }] }\n",
+            |_| None,
+        )
+        .unwrap();
+        let d = devices(&cfg);
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        d.learn_name(ip("10.0.0.1"), "sysname-1");
+        d.learn_name(ip("10.0.0.2"), "sysname-2");
+        d.learn_name(ip("10.0.0.3"), "sysname-3");
+        assert_eq!(
+            d.get(&ip("10.0.0.1")).unwrap().name.as_deref(),
+            Some("core")
+        );
+        let two = d.get(&ip("10.0.0.2")).unwrap();
+        assert_eq!(two.name.as_deref(), Some("sysname-2"));
+        assert_eq!(two.tags, ["a:b"], "the configured tags stay");
+        d.learn_name(ip("10.0.0.2"), "renamed");
+        assert_eq!(
+            d.get(&ip("10.0.0.2")).unwrap().name.as_deref(),
+            Some("renamed")
+        );
+        assert_eq!(d.len(), 3);
+    }
 }

@@ -102,7 +102,7 @@ impl Shared {
         let (rec, parse_error) = record::build(
             raw,
             rx,
-            self.devices.get(&peer),
+            self.devices.get(&peer).as_deref(),
             &self.tags,
             &self.namespace,
         );

@@ -92,6 +92,7 @@ mod tests {
         let dev = DeviceInfo {
             name: Some("named".into()),
             tags: vec!["site:dc1".into()],
+            ..Default::default()
         };
         let (r, _) = build(line, rx("10.1.1.2"), Some(&dev), &[], "default");
         assert_eq!(r.hostname, "named");

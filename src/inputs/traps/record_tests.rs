@@ -49,6 +49,7 @@ fn link_down_is_named_with_labels_and_datadog_attributes() {
     let dev = DeviceInfo {
         name: Some("core-sw01".into()),
         tags: vec!["site:dc1".into()],
+        ..Default::default()
     };
     let tags = vec!["env:prd".to_string()];
     let (r, un) = build(&link_down(), &origin(Some(&dev), &tags), &TrapDb::builtin());

@@ -164,7 +164,7 @@ impl State {
         let origin = Origin {
             peer: ip,
             at: Utc::now(),
-            device,
+            device: device.as_deref(),
             tags: &self.tags,
             namespace: &self.namespace,
         };
@@ -220,7 +220,7 @@ impl State {
         let shown: Vec<String> = busy
             .iter()
             .map(|b| {
-                let name = self.devices.get(&b.ip).and_then(|d| d.name.as_deref());
+                let name = self.devices.get(&b.ip).and_then(|d| d.name.clone());
                 match name {
                     Some(n) => format!("{} ({n}) {:.1}/s", b.ip, b.rate),
                     None => format!("{} {:.1}/s", b.ip, b.rate),
