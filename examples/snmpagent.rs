@@ -710,35 +710,49 @@ fn raise_nofile(need: u64) {
     }
 }
 
+thread_local! {
+    /// One receive buffer per runtime thread, not per socket: 1,000 agents would otherwise hold
+    /// 64 MB of buffers.
+    static RECV_BUF: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0u8; 65_536]);
+}
+
 async fn serve(sock: tokio::net::UdpSocket, device: u32, shared: Arc<Shared>) {
-    let mut buf = vec![0u8; 65_536];
     let mib = &shared.mibs[device as usize % shared.mibs.len()];
     loop {
-        let Ok((n, from)) = sock.recv_from(&mut buf).await else {
-            continue;
-        };
-        shared.stats.requests.fetch_add(1, Relaxed);
-        let req = match decode(&buf[..n]) {
-            Ok(Message::Community(m)) => m,
-            _ => {
-                shared.stats.undecodable.fetch_add(1, Relaxed);
-                continue;
-            }
-        };
-        if req.community != shared.community {
-            shared.stats.bad_community.fetch_add(1, Relaxed);
+        if sock.readable().await.is_err() {
             continue;
         }
-        let responder = Responder {
-            mib,
-            view: View {
-                device,
-                elapsed_ms: shared.start.elapsed().as_millis() as u64,
-                frozen: shared.frozen,
-            },
-            max_size: shared.max_size,
-        };
-        if let Some(bytes) = responder.respond(&req) {
+        // decode and answer synchronously while the shared buffer is borrowed; send afterwards
+        let got = RECV_BUF.with(|buf| {
+            let mut buf = buf.borrow_mut();
+            // WouldBlock after a spurious wake-up clears the readiness; other errors: next datagram
+            let Ok((n, from)) = sock.try_recv_from(&mut buf) else {
+                return None;
+            };
+            shared.stats.requests.fetch_add(1, Relaxed);
+            let req = match decode(&buf[..n]) {
+                Ok(Message::Community(m)) => m,
+                _ => {
+                    shared.stats.undecodable.fetch_add(1, Relaxed);
+                    return None;
+                }
+            };
+            if req.community != shared.community {
+                shared.stats.bad_community.fetch_add(1, Relaxed);
+                return None;
+            }
+            let responder = Responder {
+                mib,
+                view: View {
+                    device,
+                    elapsed_ms: shared.start.elapsed().as_millis() as u64,
+                    frozen: shared.frozen,
+                },
+                max_size: shared.max_size,
+            };
+            responder.respond(&req).map(|bytes| (bytes, from))
+        });
+        if let Some((bytes, from)) = got {
             if sock.send_to(&bytes, from).await.is_ok() {
                 shared.stats.responses.fetch_add(1, Relaxed);
             }
