@@ -298,9 +298,9 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b != "" && b > 0) prin
 {
   echo "# SNMP polling: nocbox vs prometheus-snmp-exporter $("$EXPORTER" --version 2>&1 | awk 'NR == 1 { print $3 }'), $(date -u +%FT%TZ)"
   echo
-  echo "$DEVICES simulated devices (examples/snmpagent.rs --interfaces $IFACES: system + ifTable + ifXTable,"
-  echo "$(cat "$WORK/snmpagent.out")), walked $ROUNDS times each; ifTable + ifXTable with GETBULK"
-  echo "max-repetitions 25. Machine: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)."
+  echo "$DEVICES simulated devices (examples/snmpagent.rs --interfaces $IFACES: system group, ifTable and"
+  echo "ifXTable; simulator: $(cat "$WORK/snmpagent.out")), each walked $ROUNDS times:"
+  echo "ifTable + ifXTable with GETBULK max-repetitions 25. Machine: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)."
   echo
   echo "| program | values | wall ms per device walk | CPU s per 1,000 values | peak RSS kB | simulator CPU % | notes |"
   echo "|---|---|---|---|---|---|---|"
