@@ -25,7 +25,9 @@
 # Environment (defaults in brackets; --quick: DEVICES 10, ROUNDS 2, SCALE_INTERVAL 20s,
 # SCALE_CYCLES 2): DEVICES [20] IFACES [50] ROUNDS [3] NOCBOX_INTERVAL [10s] SCALE [1]
 # SCALE_DEVICES [1000] SCALE_INTERVAL [60s] SCALE_CYCLES [3] BUILD [1: cargo build --release of
-# nocbox and the simulator; 0 uses what is in target/release] BENCH_DIR [target/bench/snmp].
+# nocbox and the simulator; 0 uses what is in target/release] BENCH_DIR [target/bench/snmp]
+# NOCBOX [target/release/nocbox] SNMPREC [empty; a .snmprec or .snmprec.bz2 recording (e.g. from
+# snmpsim-data, see tests/peers/snmpsim.sh) to serve instead of the synthetic switch].
 # Needs prometheus-snmp-exporter (Debian package) and curl. The simulated devices listen on
 # 127.0.2.1, 127.0.2.2, ... (one free UDP port, the same for all); everything stays on loopback.
 #
@@ -47,6 +49,7 @@ SCALE_DEVICES=${SCALE_DEVICES:-1000}
 SCALE_INTERVAL=${SCALE_INTERVAL:-60s}
 SCALE_CYCLES=${SCALE_CYCLES:-3}
 BUILD=${BUILD:-1}
+SNMPREC=${SNMPREC:-}
 WORK=${BENCH_DIR:-$ROOT/target/bench/snmp}
 FIRST_IP=127.0.2.1
 rm -rf "$WORK"; mkdir -p "$WORK"
@@ -110,7 +113,15 @@ NEED_AGENTS=$DEVICES
 SIM_PORT=$(free_udp)
 
 # ---- the simulator: NEED_AGENTS devices; the side-by-side part uses the first DEVICES ----
-"$AGENT" --interfaces "$IFACES" --listen "$FIRST_IP:$SIM_PORT" --count "$NEED_AGENTS" \
+DATA=(--interfaces "$IFACES")
+if [ -n "$SNMPREC" ]; then
+  case $SNMPREC in
+    *.bz2) bzcat "$SNMPREC" >"$WORK/device.snmprec" ;;
+    *) cp "$SNMPREC" "$WORK/device.snmprec" ;;
+  esac
+  DATA=(--snmprec "$WORK/device.snmprec")
+fi
+"$AGENT" "${DATA[@]}" --listen "$FIRST_IP:$SIM_PORT" --count "$NEED_AGENTS" \
   >"$WORK/snmpagent.out" 2>"$WORK/snmpagent.log" &
 SIM=$!; STARTED[$SIM]=snmpagent
 for _ in $(seq 200); do grep -q '^ready' "$WORK/snmpagent.out" && break; sleep 0.05; done
@@ -298,8 +309,13 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b != "" && b > 0) prin
 {
   echo "# SNMP polling: nocbox vs prometheus-snmp-exporter $("$EXPORTER" --version 2>&1 | awk 'NR == 1 { print $3 }'), $(date -u +%FT%TZ)"
   echo
-  echo "$DEVICES simulated devices (examples/snmpagent.rs --interfaces $IFACES: system group, ifTable and"
-  echo "ifXTable; simulator: $(cat "$WORK/snmpagent.out")), each walked $ROUNDS times:"
+  if [ -n "$SNMPREC" ]; then
+    echo "$DEVICES simulated devices (examples/snmpagent.rs serving $(basename "$SNMPREC");"
+  else
+    echo "$DEVICES simulated devices (examples/snmpagent.rs --interfaces $IFACES: system group, ifTable and"
+    echo -n "ifXTable; "
+  fi
+  echo "simulator: $(cat "$WORK/snmpagent.out")), each walked $ROUNDS times:"
   echo "ifTable + ifXTable with GETBULK max-repetitions 25. Machine: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)."
   echo
   echo "| program | values | wall ms per device walk | CPU s per 1,000 values | peak RSS kB | simulator CPU % | notes |"
