@@ -7,6 +7,8 @@
 #   unshare/nsenter/setpriv (util-linux), ip (iproute2), sysctl (procps), nft (nftables), and
 #   fping for bench/ping.sh
 #   loggen: unpacked from syslog-ng-core's .deb into target/nocbox-peers (it conflicts with rsyslog)
+#   snmpsim 1.2.2 + snmpsim-data (recorded Cisco/Juniper devices): a venv in
+#   target/nocbox-peers/snmpsim-venv (SNMPSIM_VENV); prometheus-snmp-exporter for bench/snmp.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,7 +16,7 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 
-pkgs=(chrony snmp snmpd snmptrapd rsyslog rsyslog-gnutls rsyslog-openssl haproxy chromium socat netcat-openbsd openssl bsdutils util-linux iproute2 procps nftables fping python3 python3-venv ca-certificates)
+pkgs=(chrony snmp snmpd snmptrapd rsyslog rsyslog-gnutls rsyslog-openssl haproxy chromium socat netcat-openbsd openssl bsdutils util-linux iproute2 procps nftables fping python3 python3-venv ca-certificates prometheus-snmp-exporter)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -25,6 +27,12 @@ if [ "${#missing[@]}" -gt 0 ]; then
   $SUDO apt-get update -qq
   updated=1
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # the package enables a service on :9116 (every address); bench/snmp.sh starts its own on
+  # loopback, so switch off the one we just installed
+  if [[ " ${missing[*]} " == *" prometheus-snmp-exporter "* ]] && command -v systemctl >/dev/null \
+    && [ -d /run/systemd/system ]; then
+    $SUDO systemctl disable --now prometheus-snmp-exporter >/dev/null 2>&1 || true
+  fi
 fi
 
 export PEERS_DIR="$PWD/target/nocbox-peers"
@@ -32,6 +40,10 @@ export LOGGEN_DIR="$PEERS_DIR/loggen"
 if [ ! -x "$LOGGEN_DIR/root/usr/bin/loggen" ]; then
   [ "$updated" = 1 ] || $SUDO apt-get update -qq
   bash tests/peers/loggen.sh download
+fi
+export SNMPSIM_VENV="$PEERS_DIR/snmpsim-venv"
+if [ ! -x "$SNMPSIM_VENV/bin/snmpsim-command-responder" ]; then
+  PYTHON=/usr/bin/python3 bash tests/peers/snmpsim.sh install
 fi
 
 cargo fmt --all -- --check
