@@ -1,0 +1,254 @@
+//! Parsing, errors with positions, extends, and sysObjectID selection.
+
+use super::*;
+use crate::profiles::store::Source;
+
+#[test]
+fn builtin_profiles_load_without_errors() {
+    let sources: Vec<Source> = crate::profiles::builtin::BUILTIN
+        .iter()
+        .map(|(n, t)| src(n, t))
+        .collect();
+    if let Err((_, errors)) = ProfileStore::from_sources(sources, Vec::new()) {
+        panic!(
+            "{}",
+            errors
+                .iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+    let names = ProfileStore::builtin().names();
+    for n in [
+        "generic",
+        "cisco",
+        "cisco-catalyst",
+        "cisco-nexus",
+        "juniper",
+        "juniper-mx",
+        "juniper-srx",
+    ] {
+        assert!(names.contains(&n.to_string()), "{n} missing from {names:?}");
+    }
+    assert!(
+        !names.iter().any(|n| n.starts_with('_')),
+        "mixins are not profiles"
+    );
+}
+
+#[test]
+fn selection_most_specific_wins() {
+    let store = ProfileStore::builtin();
+    let pick = |o: &str| {
+        store
+            .select(&oid(o))
+            .map(|p| p.name.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(pick("1.3.6.1.4.1.9.1.617"), "cisco-catalyst");
+    assert_eq!(pick("1.3.6.1.4.1.9.1.516"), "cisco-catalyst");
+    assert_eq!(pick("1.3.6.1.4.1.9.12.3.1.3.1084"), "cisco-nexus");
+    assert_eq!(pick("1.3.6.1.4.1.9.1.366"), "cisco");
+    assert_eq!(pick("1.3.6.1.4.1.2636.1.1.1.2.21"), "juniper-mx");
+    assert_eq!(pick("1.3.6.1.4.1.2636.1.1.1.2.26"), "juniper-srx");
+    assert_eq!(pick("1.3.6.1.4.1.2636.1.1.1.2.30"), "juniper");
+    assert_eq!(pick("1.3.6.1.4.1.8072.3.2.10"), "generic");
+    let (_, pattern) = store
+        .select_with_pattern(&oid("1.3.6.1.4.1.9.1.617"))
+        .unwrap();
+    assert_eq!(pattern.as_deref(), Some("1.3.6.1.4.1.9.1.617"));
+}
+
+const MINI: &str = "extends: [_base.yaml]\nsysobjectid: 1.3.6.1.4.1.9.1.617\nmetrics:\n  - symbol: {OID: 1.3.6.1.2.1.1.7.0, name: mine}\n";
+
+#[test]
+fn user_beats_builtin_on_equal_pattern_and_name() {
+    let builtin = crate::profiles::builtin::BUILTIN
+        .iter()
+        .map(|(n, t)| src(n, t))
+        .collect();
+    let store = ProfileStore::from_sources(builtin, vec![src("/u/my-3560.yaml", MINI)])
+        .map_err(|(_, e)| e)
+        .unwrap();
+    assert_eq!(
+        store.select(&oid("1.3.6.1.4.1.9.1.617")).unwrap().name,
+        "my-3560"
+    );
+    assert_eq!(
+        store.select(&oid("1.3.6.1.4.1.9.1.516")).unwrap().name,
+        "cisco-catalyst"
+    );
+    // Same file name replaces the built-in outright.
+    let builtin = crate::profiles::builtin::BUILTIN
+        .iter()
+        .map(|(n, t)| src(n, t))
+        .collect();
+    let store = ProfileStore::from_sources(
+        builtin,
+        vec![src(
+            "/u/cisco.yaml",
+            "extends: [_base.yaml]\nsysobjectid: 1.3.6.1.4.1.9.*\n",
+        )],
+    )
+    .map_err(|(_, e)| e)
+    .unwrap();
+    assert_eq!(store.get("cisco").unwrap().file, "/u/cisco.yaml");
+}
+
+#[test]
+fn duplicate_patterns_in_one_origin_are_errors() {
+    let errors = user_store(&[
+        ("/u/_base.yaml", ""),
+        ("/u/a.yaml", MINI),
+        ("/u/b.yaml", MINI),
+    ])
+    .unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].message.contains("also claimed by profile `a`"),
+        "{}",
+        errors[0]
+    );
+}
+
+#[test]
+fn extends_resolves_mixins_and_detects_cycles() {
+    let store = user_store(&[
+        (
+            "/u/_m1.yaml",
+            "extends: [_m2.yaml]\nmetrics:\n  - symbol: {OID: 1.3.6.1.2.1.1.3.0, name: up}\n",
+        ),
+        (
+            "/u/_m2.yaml",
+            "device: {vendor: acme}\nstatic_tags: [site:x]\n",
+        ),
+        (
+            "/u/p.yaml",
+            "extends: [_m1.yaml, _m2.yaml]\nsysobjectid: 1.3.6.1.4.1.99.*\n",
+        ),
+    ])
+    .unwrap();
+    let p = store.get("p").unwrap();
+    assert_eq!(p.vendor.as_deref(), Some("acme"));
+    assert_eq!(p.plan().scalars, vec![oid("1.3.6.1.2.1.1.3.0")]);
+    assert_eq!(p.def.static_tags, vec!["site:x".to_string()]);
+
+    let errors = user_store(&[
+        ("/u/_a.yaml", "extends: [_b.yaml]\n"),
+        ("/u/_b.yaml", "extends: [_a.yaml]\n"),
+        (
+            "/u/p.yaml",
+            "extends: [_a.yaml]\nsysobjectid: 1.3.6.1.4.1.99.*\n",
+        ),
+        (
+            "/u/q.yaml",
+            "extends: [_missing.yaml]\nsysobjectid: 1.3.6.1.4.1.98.*\n",
+        ),
+        (
+            "/u/r.yaml",
+            "extends: [r.yaml]\nsysobjectid: 1.3.6.1.4.1.97.*\n",
+        ),
+    ])
+    .unwrap_err();
+    let text: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+    assert_eq!(errors.len(), 3, "{text:?}");
+    assert!(
+        text.iter()
+            .any(|e| e.contains("cycle: p -> _a -> _b -> _a")),
+        "{text:?}"
+    );
+    assert!(
+        text.iter()
+            .any(|e| e.starts_with("/u/q.yaml") && e.contains("_missing.yaml")),
+        "{text:?}"
+    );
+    assert!(text.iter().any(|e| e.contains("cycle: r -> r")), "{text:?}");
+}
+
+#[test]
+fn unknown_keys_are_accepted() {
+    let text = "extends: [_base.yaml]\nsysobjectid: 1.3.6.1.4.1.99.1\nfuture_key: {a: 1}\n\
+                metadata: {device: {fields: {type: {value: router}}}, something: 3}\n\
+                metrics:\n  - MIB: X\n    new_option: true\n    symbol: {OID: 1.3.6.1.2.1.1.3.0, name: up, chart_meta: {x: 1}}\n";
+    user_store(&[("/u/_base.yaml", ""), ("/u/p.yaml", text)]).unwrap();
+}
+
+#[test]
+fn malformed_known_keys_are_errors_with_positions() {
+    let text = "\
+sysobjectid: 1.3.6.1.4.1.x
+metrics:
+  - MIB: IF-MIB
+    table: {OID: 1.3.6.1.2.1.2.2, name: ifTable}
+    symbols:
+      - {OID: 1.3.6.1.2.1.2.2.1.14, name: ifInErrors}
+      - {OID: not-an-oid, name: bad}
+    metric_type: sometimes
+    metric_tags:
+      - tag: x
+        index: 100000
+      - tag: y
+        symbol: {OID: 1.3.6.1.2.1.31.1.1.1.1, name: ifName}
+        match: '(unclosed'
+        tags: {a: '\\1'}
+      - tag: z
+        index_transform: [{start: 3, end: 1}]
+        symbol: {OID: 1.3.6.1.2.1.31.1.1.1.1, name: ifName}
+  - symbol: {OID: 1.3.6.1.2.1.1.3.0, name: up, scale_factor: lots}
+  - foo: bar
+";
+    let errors = user_store(&[("/u/bad.yaml", text)]).unwrap_err();
+    let text: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+    let has = |needle: &str| text.iter().any(|e| e.contains(needle));
+    assert!(has("/u/bad.yaml:1:14: sysobjectid:"), "{text:#?}");
+    assert!(
+        has("/u/bad.yaml:7:15: metrics[0].symbols[1].OID: not an OID: `not-an-oid`"),
+        "{text:#?}"
+    );
+    assert!(
+        has("/u/bad.yaml:8:18: metrics[0].metric_type: unknown metric_type `sometimes`"),
+        "{text:#?}"
+    );
+    assert!(
+        has("metrics[0].metric_tags[0].index: expected an index position from 1 to 128"),
+        "{text:#?}"
+    );
+    assert!(has("/u/bad.yaml:14:16: metrics[0].metric_tags[1].match: regular expression `(unclosed` does not compile: unclosed group"), "{text:#?}");
+    assert!(
+        has("metrics[0].metric_tags[2].index_transform[0]: index_transform start is after end"),
+        "{text:#?}"
+    );
+    assert!(
+        has("metrics[1].symbol.scale_factor: expected a number"),
+        "{text:#?}"
+    );
+    assert!(
+        has("/u/bad.yaml:20:5: metrics[2]: a metric needs `symbol` or `table` + `symbols`"),
+        "{text:#?}"
+    );
+    assert_eq!(errors.len(), 8, "{text:#?}");
+}
+
+#[test]
+fn garbage_never_panics() {
+    let cases = [
+        "", "~", "[1, 2]", "metrics: 3", "metrics: [3, [], {}]", "sysobjectid: {a: b}",
+        "extends: 7", "metric_tags: [{}]", "metadata: [1]", "metadata: {device: {fields: {name: 3}}}",
+        "metrics: [{table: {}, symbols: [{OID: 1.3}]}]", "metrics: [{symbol: {OID: 1.3, name: a}, options: 3}]",
+        "metrics: [{symbol: {OID: 1.3, name: a}, metric_type: flag_stream}]", "a: [\n", "\u{0}\u{1}",
+        "metrics: [{table: x, symbols: [{name: a, constant_value_one: yes}]}]",
+        "metric_tags: [{OID: 1.3.6, tag: t, mapping: {[1]: 2}}]",
+        "metrics: [{table: t, symbols: [{OID: 1.3.6.1, name: a}], nocbox_row_filter: {index: 0, values: [-1]}}]",
+    ];
+    for (i, c) in cases.iter().enumerate() {
+        let _ = user_store(&[(&format!("/u/p{i}.yaml"), c)]);
+    }
+    // A huge `index:` is refused, not used.
+    let errors = user_store(&[(
+        "/u/p.yaml",
+        "metric_tags: [{tag: t, index: 18446744073709551615}]",
+    )])
+    .unwrap_err();
+    assert!(errors[0].message.contains("index position"), "{errors:?}");
+}
