@@ -52,3 +52,33 @@ pub(super) fn number(s: &Sample) -> f64 {
         SampleValue::Counter64(c) => c as f64,
     }
 }
+
+/// The core stays sans-IO: only `store.rs` reads files (the profile directories).
+#[test]
+fn core_does_no_io() {
+    let sources = [
+        include_str!("../eval.rs"),
+        include_str!("../parse.rs"),
+        include_str!("../glob.rs"),
+        include_str!("../values.rs"),
+        include_str!("../model.rs"),
+        include_str!("../snmprec.rs"),
+        include_str!("../locate.rs"),
+    ];
+    // split so this file does not match itself
+    let banned = [
+        ["tok", "io"],
+        ["Udp", "Socket"],
+        ["::", "now("],
+        ["std::", "fs"],
+    ];
+    for src in sources {
+        let code = src.split("#[cfg(test)]").next().unwrap_or(src);
+        for [a, b] in banned {
+            assert!(
+                !code.contains(&format!("{a}{b}")),
+                "{a}{b} in the profile core"
+            );
+        }
+    }
+}
