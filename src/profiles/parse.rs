@@ -437,6 +437,11 @@ impl Parser {
 
     /// One `metric_tags` entry (global or table).
     fn tag(&mut self, v: &Value, path: &[Seg]) -> Option<TagDef> {
+        if v.is_string() {
+            // Legacy Python-check form (`metric_tags: [name]`, resolved through MIBs): accepted
+            // so such profiles load, but it names no OID, so there is nothing to evaluate.
+            return None;
+        }
         let m = self.map(v, path)?;
         let tag = self.opt_text(m, path, "tag");
         let mut source = None;

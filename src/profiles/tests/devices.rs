@@ -65,7 +65,7 @@ fn cisco_c3560() {
     );
     assert_eq!(
         (s.value, s.kind),
-        (SampleValue::Counter64(0), MetricKind::Rate)
+        (SampleValue::Counter64(0), MetricKind::MonotonicCountAndRate)
     );
     assert_eq!(number(one(&d, "snmp.cpu.usage", &["cpu:1"])), 58.0);
     let used = number(one(&d, "snmp.memory.used", &["mem_pool_name:Processor"]));

@@ -252,3 +252,88 @@ fn garbage_never_panics() {
     .unwrap_err();
     assert!(errors[0].message.contains("index position"), "{errors:?}");
 }
+
+#[test]
+fn datadog_format_variants_load() {
+    // Shapes found in Datadog's docs and shipped profiles: legacy scalar form with string tags,
+    // `column` tags with several index_transform slices, index tags with a mapping, flag_stream
+    // options, metadata `symbols` lists with match_pattern/match_value and extract_value, YAML
+    // anchors.
+    let text = r#"
+extends: [_base.yaml]
+sysobjectid: ['1.3.6.1.4.1.99.1.*', 1.3.6.1.4.1.99.2]
+device: {vendor: "acme"}
+metrics:
+  - OID: 1.3.6.1.2.1.2.1.0
+    name: ifNumber2
+    metric_tags: [mytag1, mytag2]
+  - MIB: UPS-MIB
+    symbol: {OID: 1.3.6.1.4.1.318.1.1.1.11.1.1.0, name: upsState, scale_factor: 10}
+    metric_type: flag_stream
+    options: {placement: 5, metric_suffix: ReplaceBattery}
+  - table: {OID: 1.3.6.1.2.1.4.31.3, name: ipIfStatsTable}
+    symbols:
+      - {OID: 1.3.6.1.2.1.4.31.3.1.6, name: ipIfStatsHCInOctets, chart_meta: {unit: bit/s}, scale_factor: 8}
+    metric_tags: &t
+      - tag: ipversion
+        index: 1
+        mapping: {1: ipv4, 2: ipv6}
+      - tag: if_desc
+        column: {OID: 1.3.6.1.2.1.2.2.1.2, name: ifDescr}
+        table: ifTable
+        index_transform:
+          - start: 1
+            end: 1
+          - {start: 2, end: 2}
+  - table: {OID: 1.3.6.1.2.1.4.31.3, name: ipIfStatsTable}
+    symbols: [{OID: 1.3.6.1.2.1.4.31.3.1.33, name: out}]
+    metric_tags: *t
+metadata:
+  device:
+    fields:
+      os_name:
+        symbols:
+          - {OID: 1.3.6.1.2.1.1.1.0, name: sysDescr, match_pattern: 'Cisco NX-OS', match_value: 'NXOS'}
+      version:
+        symbol: {OID: 1.3.6.1.2.1.1.1.0, name: sysDescr, extract_value: '\sVersion\s+([a-zA-Z0-9.()]+)'}
+  interface:
+    fields:
+      name: {symbol: {OID: 1.3.6.1.2.1.31.1.1.1.1, name: ifName}}
+    id_tags:
+      - column: {OID: 1.3.6.1.2.1.31.1.1.1.1, name: ifName}
+        tag: interface
+"#;
+    let store = user_store(&[("/u/_base.yaml", ""), ("/u/p.yaml", text)])
+        .unwrap_or_else(|e| panic!("{e:#?}"));
+    let p = store.get("p").unwrap();
+    let v: BTreeMap<Oid, Value> = [
+        (
+            "1.3.6.1.2.1.1.1.0",
+            "Cisco NX-OS(tm) n5000, Version 6.0(2)N2(3), RELEASE",
+        ),
+        ("1.3.6.1.4.1.318.1.1.1.11.1.1.0", "0000100000"),
+        ("1.3.6.1.2.1.2.2.1.2.5.9", "Ethernet9"),
+        ("1.3.6.1.2.1.31.1.1.1.1.4", "eth4"),
+    ]
+    .into_iter()
+    .map(|(o, s)| (oid(o), Value::OctetString(s.as_bytes().to_vec())))
+    .chain([(oid("1.3.6.1.2.1.4.31.3.1.6.2.5.9"), Value::Counter64(10))])
+    .collect();
+    let ev = p.evaluate(&v);
+    assert_eq!(ev.metadata.get("os_name").map(String::as_str), Some("NXOS"));
+    assert_eq!(
+        ev.metadata.get("version").map(String::as_str),
+        Some("6.0(2)N2(3)")
+    );
+    assert_eq!(
+        number(find(&ev, "snmp.upsState.ReplaceBattery", &[])[0]),
+        1.0
+    );
+    let ip = find(&ev, "snmp.ipIfStatsHCInOctets", &[])[0];
+    assert_eq!(ip.tags, vec!["ipversion:ipv6", "if_desc:Ethernet9"]);
+    assert_eq!(ip.scale, 8.0);
+    assert_eq!(
+        ev.interfaces[0].get("id_tags").map(String::as_str),
+        Some("interface:eth4")
+    );
+}
