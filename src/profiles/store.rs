@@ -37,7 +37,13 @@ struct Parsed {
     path: String,
     origin: Origin,
     def: Definition,
+    /// False when the file had errors: it still hides a built-in of the same name, and what
+    /// extends it fails with a pointer to it rather than "not found".
+    ok: bool,
 }
+
+/// Deepest `extends` chain accepted; deeper is surely a mistake and would only grow the stack.
+const MAX_EXTENDS_DEPTH: usize = 32;
 
 /// All profiles, resolved, with their patterns.
 #[derive(Clone, Debug, Default)]
@@ -94,33 +100,37 @@ impl ProfileStore {
         for (origin, sources) in [(Origin::Builtin, builtin), (Origin::User, user)] {
             for src in sources {
                 let name = stem(&src.path);
-                match parse(&src.path, &src.text) {
-                    Ok(def) => {
-                        if let Some(prev) = files.get(&name) {
-                            if prev.origin == origin {
-                                errors.push(ProfileError::file(
-                                    &src.path,
-                                    format!("profile `{name}` is also defined in {}", prev.path),
-                                ));
-                                continue;
-                            }
-                        }
-                        files.insert(
-                            name,
-                            Parsed {
-                                path: src.path,
-                                origin,
-                                def,
-                            },
-                        );
+                let (def, ok) = match parse(&src.path, &src.text) {
+                    Ok(def) => (def, true),
+                    Err(mut e) => {
+                        errors.append(&mut e);
+                        (Definition::default(), false)
                     }
-                    Err(mut e) => errors.append(&mut e),
+                };
+                if let Some(prev) = files.get(&name) {
+                    if prev.origin == origin {
+                        errors.push(ProfileError::file(
+                            &src.path,
+                            format!("profile `{name}` is also defined in {}", prev.path),
+                        ));
+                        continue;
+                    }
                 }
+                let path = src.path;
+                files.insert(
+                    name,
+                    Parsed {
+                        path,
+                        origin,
+                        def,
+                        ok,
+                    },
+                );
             }
         }
         let mut store = ProfileStore::default();
         for (name, parsed) in &files {
-            if name.starts_with('_') {
+            if name.starts_with('_') || !parsed.ok {
                 continue;
             }
             match resolve(name, &files) {
@@ -293,13 +303,28 @@ fn apply(
     if !done.insert(name.to_string()) {
         return Ok(());
     }
-    let Some(parsed) = files.get(name) else {
-        let from = chain
+    let from = || {
+        chain
             .last()
             .and_then(|c| files.get(c))
-            .map(|p| p.path.clone());
+            .map(|p| p.path.clone())
+            .unwrap_or_default()
+    };
+    if chain.len() >= MAX_EXTENDS_DEPTH {
         return Err(ProfileError::file(
-            &from.unwrap_or_default(),
+            &from(),
+            format!("extends is nested deeper than {MAX_EXTENDS_DEPTH} files"),
+        ));
+    }
+    if let Some(p) = files.get(name).filter(|p| !p.ok) {
+        return Err(ProfileError::file(
+            &from(),
+            format!("extends `{name}.yaml`, which has errors ({})", p.path),
+        ));
+    }
+    let Some(parsed) = files.get(name) else {
+        return Err(ProfileError::file(
+            &from(),
             format!(
                 "extends `{name}.yaml`, which is neither in the profile directories nor built in"
             ),

@@ -164,6 +164,45 @@ fn extends_resolves_mixins_and_detects_cycles() {
         "{text:?}"
     );
     assert!(text.iter().any(|e| e.contains("cycle: r -> r")), "{text:?}");
+
+    // A mixin with errors: its own error, and a pointer to it from what extends it.
+    let errors = user_store(&[
+        ("/u/_bad.yaml", "metrics: 3\n"),
+        (
+            "/u/p.yaml",
+            "extends: [_bad.yaml]\nsysobjectid: 1.3.6.1.4.1.99.*\n",
+        ),
+    ])
+    .unwrap_err();
+    let text: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+    assert_eq!(
+        text,
+        vec![
+            "/u/_bad.yaml:1:10: metrics: expected a list",
+            "/u/p.yaml: extends `_bad.yaml`, which has errors (/u/_bad.yaml)"
+        ]
+    );
+
+    // A long chain is refused, not recursed into.
+    let chain: Vec<(String, String)> = (0..40)
+        .map(|i| {
+            (
+                format!("/u/_m{i}.yaml"),
+                format!("extends: [_m{}.yaml]\n", i + 1),
+            )
+        })
+        .chain([("/u/_m40.yaml".to_string(), String::new())])
+        .chain([("/u/p.yaml".to_string(), "extends: [_m0.yaml]\n".to_string())])
+        .collect();
+    let refs: Vec<(&str, &str)> = chain
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let errors = user_store(&refs).unwrap_err();
+    assert!(
+        errors[0].message.contains("nested deeper than 32"),
+        "{errors:?}"
+    );
 }
 
 #[test]
