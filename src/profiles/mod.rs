@@ -12,6 +12,7 @@
 
 pub mod builtin;
 pub mod cli;
+mod derived;
 mod error;
 pub mod eval;
 pub mod glob;

@@ -376,3 +376,55 @@ metadata:
         Some("interface:eth4")
     );
 }
+
+#[test]
+fn load_reads_directories_and_the_cli_reports() {
+    use std::path::PathBuf;
+    let dir = std::env::temp_dir().join(format!("nocbox-profiles-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("acme.yaml"),
+        "extends: [_acme.yaml]\nsysobjectid: 1.3.6.1.4.1.99999.*\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("_acme.yaml"),
+        "extends: [_base.yaml]\ndevice: {vendor: acme}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("notes.txt"), "not a profile").unwrap();
+    let dirs = vec![dir.clone()];
+    let store = ProfileStore::load(&dirs).unwrap_or_else(|e| panic!("{e:?}"));
+    let p = store.select(&oid("1.3.6.1.4.1.99999.1")).unwrap();
+    assert_eq!(
+        (p.name.as_str(), p.vendor.as_deref()),
+        ("acme", Some("acme"))
+    );
+    assert!(store.get("cisco").is_some(), "built-ins stay");
+    assert_eq!(crate::profiles::cli::check(&dirs), 0);
+    assert_eq!(
+        crate::profiles::cli::matches("1.3.6.1.4.1.99999.7", &dirs),
+        0
+    );
+    assert_eq!(crate::profiles::cli::matches("not-an-oid", &dirs), 1);
+
+    std::fs::write(
+        dir.join("broken.yml"),
+        "sysobjectid: [1.3.6.1.4.1.99999.*]\nmetrics: {}\n",
+    )
+    .unwrap();
+    let errors = ProfileStore::load(&dirs).unwrap_err();
+    let text: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+    assert!(
+        text.iter()
+            .any(|e| e.ends_with("broken.yml:2:10: metrics: expected a list")),
+        "{text:?}"
+    );
+    assert_eq!(crate::profiles::cli::check(&dirs), 1);
+    assert_eq!(
+        crate::profiles::cli::check(&[PathBuf::from("/nonexistent-nocbox")]),
+        1
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -58,6 +58,7 @@ pub(super) fn number(s: &Sample) -> f64 {
 fn core_does_no_io() {
     let sources = [
         include_str!("../eval.rs"),
+        include_str!("../derived.rs"),
         include_str!("../parse/mod.rs"),
         include_str!("../parse/metrics.rs"),
         include_str!("../parse/tags.rs"),
