@@ -56,10 +56,14 @@ enum ProfilesCommand {
         #[arg(long = "profiles", value_name = "DIR")]
         dirs: Vec<PathBuf>,
     },
-    /// Print the profile a sysObjectID selects and the pattern that matched.
+    /// Print the profile a sysObjectID selects and the pattern that matched; with --snmprec,
+    /// also evaluate it against that recording and print the samples.
     Match {
-        /// The device's sysObjectID, e.g. 1.3.6.1.4.1.9.1.617.
-        sys_object_id: String,
+        /// The device's sysObjectID, e.g. 1.3.6.1.4.1.9.1.617 (default: the recording's).
+        sys_object_id: Option<String>,
+        /// An snmpsim recording (`OID|tag|value` lines) to evaluate the profile against.
+        #[arg(long, value_name = "FILE")]
+        snmprec: Option<PathBuf>,
         /// A directory of user profiles (repeatable).
         #[arg(long = "profiles", value_name = "DIR")]
         dirs: Vec<PathBuf>,
@@ -104,8 +108,11 @@ fn main() -> ExitCode {
             ProfilesCommand::Check { dirs } => nocbox::profiles::cli::check(&dirs),
             ProfilesCommand::Match {
                 sys_object_id,
+                snmprec,
                 dirs,
-            } => nocbox::profiles::cli::matches(&sys_object_id, &dirs),
+            } => {
+                nocbox::profiles::cli::matches(sys_object_id.as_deref(), snmprec.as_deref(), &dirs)
+            }
         }),
         Command::Run { config } => run(config),
         Command::Health { url } => block_on(nocbox::api::client::health(&url)),

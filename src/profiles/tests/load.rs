@@ -404,10 +404,13 @@ fn load_reads_directories_and_the_cli_reports() {
     assert!(store.get("cisco").is_some(), "built-ins stay");
     assert_eq!(crate::profiles::cli::check(&dirs), 0);
     assert_eq!(
-        crate::profiles::cli::matches("1.3.6.1.4.1.99999.7", &dirs),
+        crate::profiles::cli::matches(Some("1.3.6.1.4.1.99999.7"), None, &dirs),
         0
     );
-    assert_eq!(crate::profiles::cli::matches("not-an-oid", &dirs), 1);
+    assert_eq!(
+        crate::profiles::cli::matches(Some("not-an-oid"), None, &dirs),
+        1
+    );
 
     std::fs::write(
         dir.join("broken.yml"),
