@@ -38,8 +38,36 @@ enum Command {
         #[arg(long, default_value = nocbox::api::DEFAULT_URL)]
         url: String,
     },
+    /// Check device profiles, or show which profile a sysObjectID selects.
+    Profiles {
+        #[command(subcommand)]
+        command: ProfilesCommand,
+    },
     /// Print the version.
     Version,
+}
+
+#[derive(Subcommand)]
+enum ProfilesCommand {
+    /// Validate the built-in profiles and every *.yaml in the given directories; print every
+    /// error with file, line and column; exit 1 on any error.
+    Check {
+        /// A directory of user profiles (repeatable); they beat built-ins of the same name.
+        #[arg(long = "profiles", value_name = "DIR")]
+        dirs: Vec<PathBuf>,
+    },
+    /// Print the profile a sysObjectID selects and the pattern that matched; with --snmprec,
+    /// also evaluate it against that recording and print the samples.
+    Match {
+        /// The device's sysObjectID, e.g. 1.3.6.1.4.1.9.1.617 (default: the recording's).
+        sys_object_id: Option<String>,
+        /// An snmpsim recording (`OID|tag|value` lines) to evaluate the profile against.
+        #[arg(long, value_name = "FILE")]
+        snmprec: Option<PathBuf>,
+        /// A directory of user profiles (repeatable).
+        #[arg(long = "profiles", value_name = "DIR")]
+        dirs: Vec<PathBuf>,
+    },
 }
 
 /// mimalloc instead of glibc malloc: records are allocated on the receiving thread and freed on
@@ -76,6 +104,16 @@ fn main() -> ExitCode {
                 ExitCode::from(1)
             }
         },
+        Command::Profiles { command } => ExitCode::from(match command {
+            ProfilesCommand::Check { dirs } => nocbox::profiles::cli::check(&dirs),
+            ProfilesCommand::Match {
+                sys_object_id,
+                snmprec,
+                dirs,
+            } => {
+                nocbox::profiles::cli::matches(sys_object_id.as_deref(), snmprec.as_deref(), &dirs)
+            }
+        }),
         Command::Run { config } => run(config),
         Command::Health { url } => block_on(nocbox::api::client::health(&url)),
         Command::Status { url } => block_on(nocbox::api::client::status(&url)),
