@@ -1,0 +1,228 @@
+//! [`Walk`]: the multi-column walk state machine. Several roots (columns or whole subtrees) go
+//! into one GETBULK or GETNEXT; each root ends on its own when a reply leaves its subtree, says
+//! endOfMibView, or goes backwards. A truncated GETBULK reply (RFC 3416 §4.2.3 lets agents drop
+//! trailing varbinds) just moves each root as far as its varbinds go; the next request continues
+//! from there. Roots not in a request can be in another one at the same time, so a caller can
+//! keep several requests outstanding.
+
+use crate::proto::snmp::message::{Value, VarBind};
+use crate::proto::snmp::Oid;
+
+/// Why a root's walk ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EndReason {
+    /// The next OID is outside the root (the normal end).
+    LeftSubtree,
+    EndOfMibView,
+    /// The agent returned an OID not after the previous one (a broken agent; net-snmp `-Cc`).
+    NonIncreasing,
+    /// v1 noSuchName on GETNEXT: nothing after this OID.
+    NoSuchName,
+    /// noSuchObject/noSuchInstance in a GETNEXT/GETBULK reply, which a sane agent never sends.
+    Exception,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    Ready,
+    InFlight,
+    Done(EndReason),
+}
+
+#[derive(Debug)]
+struct Column {
+    root: Oid,
+    /// Where the next request continues: the last OID found, or the root.
+    cursor: Oid,
+    found: Vec<VarBind>,
+    state: State,
+}
+
+/// One request the walk wants sent: GETBULK with `max_repetitions`, or GETNEXT when `None`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WalkRequest {
+    /// Indices of the roots this request carries, in varbind order.
+    pub columns: Vec<usize>,
+    /// The OIDs to put in the request (each root's cursor).
+    pub oids: Vec<Oid>,
+    pub max_repetitions: Option<u32>,
+}
+
+/// What a reply did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Progress {
+    /// At least one root moved on or ended.
+    Advanced,
+    /// Nothing usable (an empty reply): the caller should shrink the request or give up.
+    Stalled,
+}
+
+#[derive(Debug)]
+pub struct Walk {
+    columns: Vec<Column>,
+    non_increasing: u64,
+}
+
+impl Walk {
+    pub fn new(roots: &[Oid]) -> Walk {
+        Walk {
+            columns: roots
+                .iter()
+                .map(|r| Column {
+                    root: r.clone(),
+                    cursor: r.clone(),
+                    found: Vec::new(),
+                    state: State::Ready,
+                })
+                .collect(),
+            non_increasing: 0,
+        }
+    }
+
+    /// The next request for up to `batch` roots that are neither finished nor in flight.
+    pub fn next_request(
+        &mut self,
+        batch: usize,
+        max_repetitions: Option<u32>,
+    ) -> Option<WalkRequest> {
+        let mut columns = Vec::new();
+        let mut oids = Vec::new();
+        for (i, c) in self.columns.iter_mut().enumerate() {
+            if columns.len() >= batch.max(1) {
+                break;
+            }
+            if c.state == State::Ready {
+                c.state = State::InFlight;
+                columns.push(i);
+                oids.push(c.cursor.clone());
+            }
+        }
+        (!columns.is_empty()).then_some(WalkRequest {
+            columns,
+            oids,
+            max_repetitions: max_repetitions.map(|m| m.max(1)),
+        })
+    }
+
+    /// Takes a reply's varbinds. GETBULK replies are row-major (varbind `i` belongs to the
+    /// request's column `i % n`); a GETNEXT reply is the single row.
+    pub fn on_response(&mut self, req: &WalkRequest, varbinds: Vec<VarBind>) -> Progress {
+        let n = req.columns.len();
+        let mut progressed = false;
+        if n == 0 {
+            return Progress::Stalled;
+        }
+        let limit = n * req.max_repetitions.unwrap_or(1).max(1) as usize;
+        for (i, vb) in varbinds.into_iter().take(limit).enumerate() {
+            let Some(c) = req
+                .columns
+                .get(i % n)
+                .and_then(|&c| self.columns.get_mut(c))
+            else {
+                continue;
+            };
+            if c.state != State::InFlight {
+                continue;
+            }
+            progressed = true;
+            let last = c.found.last().map_or(&c.cursor, |v| &v.oid);
+            let end = match vb.value {
+                Value::EndOfMibView => Some(EndReason::EndOfMibView),
+                Value::NoSuchObject | Value::NoSuchInstance => Some(EndReason::Exception),
+                _ if !vb.oid.starts_with(&c.root) => Some(EndReason::LeftSubtree),
+                _ if vb.oid <= *last => Some(EndReason::NonIncreasing),
+                _ => None,
+            };
+            match end {
+                Some(reason) => {
+                    if reason == EndReason::NonIncreasing {
+                        self.non_increasing += 1;
+                    }
+                    c.state = State::Done(reason);
+                }
+                None => c.found.push(vb),
+            }
+        }
+        for &i in &req.columns {
+            if let Some(c) = self.columns.get_mut(i) {
+                if let Some(last) = c.found.last() {
+                    if c.cursor != last.oid {
+                        c.cursor = last.oid.clone();
+                    }
+                }
+                if c.state == State::InFlight {
+                    c.state = State::Ready;
+                }
+            }
+        }
+        if progressed {
+            Progress::Advanced
+        } else {
+            Progress::Stalled
+        }
+    }
+
+    /// The request failed (tooBig, timeout, an error-status): its roots can be asked again.
+    pub fn release(&mut self, req: &WalkRequest) {
+        for &i in &req.columns {
+            if let Some(c) = self.columns.get_mut(i) {
+                if c.state == State::InFlight {
+                    c.state = State::Ready;
+                }
+            }
+        }
+    }
+
+    /// Ends the root at `index` within `req` (v1 noSuchName) and releases the others.
+    pub fn end_column(&mut self, req: &WalkRequest, index: usize, reason: EndReason) {
+        if let Some(c) = req
+            .columns
+            .get(index)
+            .and_then(|&c| self.columns.get_mut(c))
+        {
+            c.state = State::Done(reason);
+        }
+        self.release(req);
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.columns
+            .iter()
+            .all(|c| matches!(c.state, State::Done(_)))
+    }
+
+    /// Roots that have neither ended nor a request in flight.
+    pub fn ready(&self) -> usize {
+        self.columns
+            .iter()
+            .filter(|c| c.state == State::Ready)
+            .count()
+    }
+
+    /// How many roots ended on a non-increasing OID.
+    pub fn non_increasing(&self) -> u64 {
+        self.non_increasing
+    }
+
+    /// Why each root ended (`None` while it runs), in root order.
+    pub fn ends(&self) -> Vec<Option<EndReason>> {
+        self.columns
+            .iter()
+            .map(|c| match c.state {
+                State::Done(r) => Some(r),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The values found: each root's in OID order,
+    /// roots in the order given.
+    pub fn into_varbinds(self) -> Vec<VarBind> {
+        let total = self.columns.iter().map(|c| c.found.len()).sum();
+        let mut out = Vec::with_capacity(total);
+        for c in self.columns {
+            out.extend(c.found);
+        }
+        out
+    }
+}
