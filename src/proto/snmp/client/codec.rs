@@ -57,7 +57,8 @@ pub struct Codec {
 }
 
 impl Codec {
-    pub fn new(target: SocketAddr, security: Security, now: Duration) -> Result<Codec, SnmpError> {
+    /// With a configured engine ID the keys are localized now; if that fails, discovery runs.
+    pub fn new(target: SocketAddr, security: Security, now: Duration) -> Codec {
         let mut c = Codec {
             target,
             security,
@@ -72,9 +73,11 @@ impl Codec {
         } = &c.security
         {
             let id = id.clone();
-            c.adopt_engine(&id, EngineTime::default(), now)?;
+            if c.adopt_engine(&id, EngineTime::default(), now).is_err() {
+                c.engine = None;
+            }
         }
-        Ok(c)
+        c
     }
 
     pub fn security(&self) -> &Security {

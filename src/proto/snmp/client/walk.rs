@@ -29,9 +29,50 @@ enum State {
     Done(EndReason),
 }
 
+/// Where a walk starts and which OIDs belong to it: those whose first `scope` arcs equal
+/// `start`'s. A plain root is its own start with `scope` = its length; net-snmp's `.1`, which BER
+/// cannot carry (an OID has two arcs), starts at `1.0` with scope 1.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WalkRoot {
+    pub start: Oid,
+    pub scope: usize,
+}
+
+impl From<&Oid> for WalkRoot {
+    fn from(o: &Oid) -> WalkRoot {
+        WalkRoot {
+            start: o.clone(),
+            scope: o.len(),
+        }
+    }
+}
+
+impl WalkRoot {
+    /// `1.3.6` or `.1.3.6` text; a single arc `N` (or `.N`) walks everything under it.
+    pub fn parse(text: &str) -> Result<WalkRoot, crate::proto::snmp::oid::OidError> {
+        let t = text.strip_prefix('.').unwrap_or(text);
+        if let Ok(arc) = t.parse::<u32>() {
+            return Ok(WalkRoot {
+                start: Oid::from_arcs(&[arc, 0])?,
+                scope: 1,
+            });
+        }
+        Ok(WalkRoot::from(&t.parse::<Oid>()?))
+    }
+
+    fn contains(&self, oid: &Oid) -> bool {
+        let scope = self
+            .start
+            .arcs()
+            .get(..self.scope)
+            .unwrap_or(self.start.arcs());
+        oid.arcs().starts_with(scope)
+    }
+}
+
 #[derive(Debug)]
 struct Column {
-    root: Oid,
+    root: WalkRoot,
     /// Where the next request continues: the last OID found, or the root.
     cursor: Oid,
     found: Vec<VarBind>,
@@ -61,21 +102,38 @@ pub enum Progress {
 pub struct Walk {
     columns: Vec<Column>,
     non_increasing: u64,
+    keep_end_markers: bool,
 }
 
 impl Walk {
     pub fn new(roots: &[Oid]) -> Walk {
+        let roots: Vec<WalkRoot> = roots.iter().map(WalkRoot::from).collect();
+        Walk::with_roots(&roots, false)
+    }
+
+    /// Explicit roots; `keep_end_markers` as in [`Walk::with_end_markers`].
+    pub fn with_roots(roots: &[WalkRoot], keep_end_markers: bool) -> Walk {
         Walk {
+            keep_end_markers,
             columns: roots
                 .iter()
                 .map(|r| Column {
                     root: r.clone(),
-                    cursor: r.clone(),
+                    cursor: r.start.clone(),
                     found: Vec::new(),
                     state: State::Ready,
                 })
                 .collect(),
             non_increasing: 0,
+        }
+    }
+
+    /// Like [`Walk::new`], but an endOfMibView/noSuchObject/noSuchInstance varbind that ends a
+    /// root and whose OID is inside it stays in the results, as `snmpbulkwalk` prints it.
+    pub fn with_end_markers(roots: &[Oid]) -> Walk {
+        Walk {
+            keep_end_markers: true,
+            ..Walk::new(roots)
         }
     }
 
@@ -129,7 +187,7 @@ impl Walk {
             let end = match vb.value {
                 Value::EndOfMibView => Some(EndReason::EndOfMibView),
                 Value::NoSuchObject | Value::NoSuchInstance => Some(EndReason::Exception),
-                _ if !vb.oid.starts_with(&c.root) => Some(EndReason::LeftSubtree),
+                _ if !c.root.contains(&vb.oid) => Some(EndReason::LeftSubtree),
                 _ if vb.oid <= *last => Some(EndReason::NonIncreasing),
                 _ => None,
             };
@@ -137,6 +195,11 @@ impl Walk {
                 Some(reason) => {
                     if reason == EndReason::NonIncreasing {
                         self.non_increasing += 1;
+                    }
+                    let exception =
+                        matches!(reason, EndReason::EndOfMibView | EndReason::Exception);
+                    if exception && self.keep_end_markers && c.root.contains(&vb.oid) {
+                        c.found.push(vb);
                     }
                     c.state = State::Done(reason);
                 }
