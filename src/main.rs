@@ -41,7 +41,7 @@ enum Command {
     /// SNMP GET or walk, net-snmp style: `nocbox snmp walk -v2c -c public 10.0.0.1 1.3.6.1.2.1.2`.
     Snmp {
         #[command(subcommand)]
-        command: nocbox::poller::cli::SnmpCommand,
+        command: Box<nocbox::poller::cli::SnmpCommand>,
     },
     /// Print the version.
     Version,
@@ -84,7 +84,7 @@ fn main() -> ExitCode {
         Command::Run { config } => run(config),
         Command::Health { url } => block_on(nocbox::api::client::health(&url)),
         Command::Status { url } => block_on(nocbox::api::client::status(&url)),
-        Command::Snmp { command } => snmp(command),
+        Command::Snmp { command } => snmp(*command),
     }
 }
 

@@ -603,7 +603,7 @@ fn table() -> BTreeMap<Oid, Value> {
     t
 }
 
-fn next_after<'t>(t: &'t BTreeMap<Oid, Value>, o: &Oid) -> VarBind {
+fn next_after(t: &BTreeMap<Oid, Value>, o: &Oid) -> VarBind {
     use std::ops::Bound::{Excluded, Unbounded};
     match t.range((Excluded(o.clone()), Unbounded)).next() {
         Some((k, v)) => VarBind::new(k.clone(), v.clone()),
@@ -611,7 +611,7 @@ fn next_after<'t>(t: &'t BTreeMap<Oid, Value>, o: &Oid) -> VarBind {
     }
 }
 
-fn respond(t: &BTreeMap<Oid, Value>, pdu: &Pdu, m: Misbehave) -> GenericPdu {
+fn respond(t: &BTreeMap<Oid, Value>, pdu: &Pdu, m: Misbehave, v1: bool) -> GenericPdu {
     let mut out = GenericPdu {
         kind: PduKind::Response,
         request_id: pdu.request_id().unwrap_or(0),
@@ -633,9 +633,28 @@ fn respond(t: &BTreeMap<Oid, Value>, pdu: &Pdu, m: Misbehave) -> GenericPdu {
                     VarBind::new(vb.oid.clone(), v)
                 })
                 .collect();
+            let missing = out
+                .varbinds
+                .iter()
+                .position(|v| v.value == Value::NoSuchObject);
+            if let (true, Some(i)) = (v1, missing) {
+                out.error_status = 2;
+                out.error_index = i as i32 + 1;
+                out.varbinds = p.varbinds.clone();
+            }
         }
         Pdu::Generic(p) => {
             out.varbinds = p.varbinds.iter().map(|vb| next_after(t, &vb.oid)).collect();
+            // v1 has no endOfMibView: noSuchName at the first varbind past the end
+            let end = out
+                .varbinds
+                .iter()
+                .position(|v| v.value == Value::EndOfMibView);
+            if let (true, Some(i)) = (v1, end) {
+                out.error_status = 2;
+                out.error_index = i as i32 + 1;
+                out.varbinds = p.varbinds.clone();
+            }
         }
         Pdu::GetBulk(_) if m.no_bulk => {
             out.error_status = 5;
@@ -675,7 +694,7 @@ async fn fake_agent(m: Misbehave) -> SocketAddr {
             let Ok(Message::Community(req)) = decode(&buf[..n]) else {
                 continue;
             };
-            let reply = respond(&t, &req.pdu, m);
+            let reply = respond(&t, &req.pdu, m, req.version == Version::V1);
             let msg = |p: GenericPdu| {
                 encode(&Message::Community(CommunityMessage {
                     version: req.version,
@@ -789,4 +808,25 @@ async fn getbulk_refused_falls_back_to_getnext_and_v1_walks() {
     // a root past the end of the MIB ends on endOfMibView, not in a loop
     let end = s.walk(&[oid("1.3.6.1.9")]).await.expect("walk");
     assert!(end.is_empty());
+
+    // v1: GETNEXT only, the root at the end of the MIB ends on noSuchName, the others go on
+    let mut cfg = v2c(agent);
+    cfg.security = Security::Community {
+        version: Version::V1,
+        community: b"public".to_vec(),
+    };
+    let v1 = Session::new(transport, cfg);
+    let roots = [oid("1.3.6.1.2.1.2.2.1.16"), oid("1.3.6.1.2.1.2.2.1.2")];
+    assert_eq!(
+        v1.walk(&roots).await.expect("v1 walk"),
+        expected_walk(&roots)
+    );
+    let got = v1
+        .get(&[oid("1.3.6.1.2.1.1.5.0"), oid("1.3.6.1.2.1.1.99.0")])
+        .await
+        .expect("v1 get");
+    assert_eq!(got[0].value, Value::OctetString(b"fake".to_vec()));
+    assert_eq!(got[1].value, Value::NoSuchObject);
+    let st = v1.stats();
+    assert_eq!((st.getbulk, st.fallback_to_getnext), (0, 0), "{st:?}");
 }

@@ -238,7 +238,7 @@ fn parse_hex(s: &str) -> Result<Vec<u8>, String> {
         .or_else(|| s.strip_prefix("0X"))
         .unwrap_or(s);
     let bad = || format!("-e {s}: an engine ID in hex, 5 to 32 bytes");
-    if h.len() % 2 != 0 || !(10..=64).contains(&h.len()) {
+    if !h.len().is_multiple_of(2) || !(10..=64).contains(&h.len()) {
         return Err(bad());
     }
     (0..h.len())

@@ -122,6 +122,8 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 type Boxed<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+/// A request in flight: what it carried, and how it ended.
+type InFlight<'a, R> = Boxed<'a, (R, Result<GenericPdu, SnmpError>)>;
 
 /// Waits for the first of `futs` to finish and removes it; `None` when there are none.
 async fn next_done<T>(futs: &mut Vec<Boxed<'_, T>>) -> Option<T> {
@@ -225,7 +227,7 @@ impl Session {
         let batch = lock(&self.sizes).batch.current() as usize;
         let idx: Vec<usize> = (0..oids.len()).collect();
         let mut queue: VecDeque<Vec<usize>> = idx.chunks(batch).map(<[usize]>::to_vec).collect();
-        let mut running: Vec<Boxed<'_, (Vec<usize>, Result<GenericPdu, SnmpError>)>> = Vec::new();
+        let mut running: Vec<InFlight<'_, Vec<usize>>> = Vec::new();
         loop {
             while running.len() < self.cfg.max_in_flight.max(1) {
                 let Some(chunk) = queue.pop_front() else {
@@ -330,7 +332,7 @@ impl Session {
     }
 
     async fn run_walk(&self, mut walk: Walk) -> Result<Walk, SnmpError> {
-        let mut running: Vec<Boxed<'_, (WalkRequest, Result<GenericPdu, SnmpError>)>> = Vec::new();
+        let mut running: Vec<InFlight<'_, WalkRequest>> = Vec::new();
         let mut stalls = 0u32;
         loop {
             while running.len() < self.cfg.max_in_flight.max(1) {

@@ -51,6 +51,7 @@ struct Counters {
 /// A datagram matched to a request.
 #[derive(Debug)]
 pub struct Received {
+    /// The datagram as received, which a v3 MAC covers; empty for v1/v2c, which need only `msg`.
     pub raw: Vec<u8>,
     pub msg: Message,
     pub from: SocketAddr,
@@ -234,11 +235,11 @@ fn dispatch(inner: &Inner, bytes: &[u8], from: SocketAddr) {
         c.wrong_source.fetch_add(1, Ordering::Relaxed);
         return;
     }
-    let r = Received {
-        raw: bytes.to_vec(),
-        msg,
-        from,
+    let raw = match msg {
+        Message::V3(_) => bytes.to_vec(),
+        Message::Community(_) => Vec::new(),
     };
+    let r = Received { raw, msg, from };
     if w.tx.try_send(r).is_ok() {
         c.received.fetch_add(1, Ordering::Relaxed);
     }
