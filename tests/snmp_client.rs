@@ -697,14 +697,14 @@ fn respond(t: &BTreeMap<Oid, Value>, pdu: &Pdu, m: Misbehave, v1: bool) -> Gener
     out
 }
 
-/// Serves `table()` on a loopback socket until the test ends; returns its address.
+/// Serves `table()` on 127.0.0.1 until the test ends; returns its address.
 async fn fake_agent(m: Misbehave) -> SocketAddr {
-    let sock = tokio::net::UdpSocket::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let other = tokio::net::UdpSocket::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
+    fake_agent_on("127.0.0.1:0", m).await
+}
+
+async fn fake_agent_on(bind: &str, m: Misbehave) -> SocketAddr {
+    let sock = tokio::net::UdpSocket::bind(bind).await.expect("bind");
+    let other = tokio::net::UdpSocket::bind(bind).await.expect("bind");
     let addr = sock.local_addr().expect("addr");
     tokio::spawn(async move {
         let t = table();
@@ -848,4 +848,33 @@ async fn getbulk_refused_falls_back_to_getnext_and_v1_walks() {
     assert_eq!(got[1].value, Value::NoSuchObject);
     let st = v1.stats();
     assert_eq!((st.getbulk, st.fallback_to_getnext), (0, 0), "{st:?}");
+}
+
+#[tokio::test]
+async fn ipv6_targets_use_the_ipv6_socket() {
+    if std::net::UdpSocket::bind("[::1]:0").is_err() {
+        eprintln!("no IPv6 loopback here; skipped");
+        return;
+    }
+    let m = Misbehave {
+        noise: false,
+        too_big_over: 100,
+        truncate_to: 100,
+        no_bulk: false,
+    };
+    let agent = fake_agent_on("[::1]:0", m).await;
+    let transport = Transport::new();
+    let s = Session::new(transport.clone(), v2c(agent));
+    let roots = [oid("1.3.6.1.2.1.2.2.1.2")];
+    assert_eq!(s.walk(&roots).await.expect("walk"), expected_walk(&roots));
+    // and the CLI's udp6:[addr]:port form
+    let port = agent.port();
+    let out = tokio::task::spawn_blocking(move || {
+        nocbox(&args(&format!(
+            "get -v2c -c public -On udp6:[::1]:{port} 1.3.6.1.2.1.1.5.0"
+        )))
+    })
+    .await
+    .expect("cli");
+    assert_eq!(text(&out), ".1.3.6.1.2.1.1.5.0 = STRING: \"fake\"\n");
 }

@@ -433,3 +433,22 @@ fn net_snmp_text_for_every_type() {
         "No Such Object available on this agent at this OID"
     );
 }
+
+#[test]
+fn walk_roots_accept_net_snmps_single_arc_root() {
+    let r = WalkRoot::parse(".1").expect("root");
+    assert_eq!((r.start.to_string(), r.scope), ("1.0".to_string(), 1));
+    let mut w = Walk::with_roots(&[r], true);
+    let req = w.next_request(1, Some(2)).expect("request");
+    assert_eq!(req.oids, vec![oid("1.0")]);
+    let reply = vec![
+        vb("1.3.6.1.2.1.1.3.0", 1),
+        VarBind::new(oid("1.3.6.1.2.1.1.3.0"), Value::EndOfMibView),
+    ];
+    w.on_response(&req, reply);
+    assert_eq!(w.ends(), vec![Some(EndReason::EndOfMibView)]);
+    // the end marker stays, as snmpbulkwalk prints it
+    assert_eq!(w.into_varbinds().len(), 2);
+    assert_eq!(WalkRoot::parse("1.3.6.1.2.1.2").expect("root").scope, 7);
+    assert!(WalkRoot::parse("x").is_err());
+}
