@@ -595,6 +595,8 @@ struct Misbehave {
     truncate_to: usize,
     /// GETBULK is refused with genErr (the session must fall back to GETNEXT).
     no_bulk: bool,
+    /// GETBULK is dropped without an answer (the session must fall back to GETNEXT).
+    drop_bulk: bool,
 }
 
 fn table() -> BTreeMap<Oid, Value> {
@@ -713,6 +715,9 @@ async fn fake_agent_on(bind: &str, m: Misbehave) -> SocketAddr {
             let Ok(Message::Community(req)) = decode(&buf[..n]) else {
                 continue;
             };
+            if m.drop_bulk && matches!(req.pdu, Pdu::GetBulk(_)) {
+                continue;
+            }
             let reply = respond(&t, &req.pdu, m, req.version == Version::V1);
             let msg = |p: GenericPdu| {
                 encode(&Message::Community(CommunityMessage {
@@ -754,6 +759,7 @@ async fn a_misbehaving_agent_is_counted_ignored_and_split_around() {
         too_big_over: 2,
         truncate_to: 7,
         no_bulk: false,
+        drop_bulk: false,
     })
     .await;
     let transport = Transport::new();
@@ -807,6 +813,7 @@ async fn getbulk_refused_falls_back_to_getnext_and_v1_walks() {
         too_big_over: 100,
         truncate_to: 100,
         no_bulk: true,
+        drop_bulk: false,
     })
     .await;
     let transport = Transport::new();
@@ -861,6 +868,7 @@ async fn ipv6_targets_use_the_ipv6_socket() {
         too_big_over: 100,
         truncate_to: 100,
         no_bulk: false,
+        drop_bulk: false,
     };
     let agent = fake_agent_on("[::1]:0", m).await;
     let transport = Transport::new();
@@ -877,4 +885,36 @@ async fn ipv6_targets_use_the_ipv6_socket() {
     .await
     .expect("cli");
     assert_eq!(text(&out), ".1.3.6.1.2.1.1.5.0 = STRING: \"fake\"\n");
+}
+
+#[tokio::test]
+async fn getbulk_dropped_silently_falls_back_once_the_device_has_answered() {
+    let agent = fake_agent(Misbehave {
+        noise: false,
+        too_big_over: 100,
+        truncate_to: 100,
+        no_bulk: false,
+        drop_bulk: true,
+    })
+    .await;
+    let mut cfg = v2c(agent);
+    cfg.timeout = Duration::from_millis(100);
+    cfg.retries = 0;
+    let s = Session::new(Transport::new(), cfg);
+    let roots = [oid("1.3.6.1.2.1.2.2.1.2")];
+    // nothing answered yet: silence is silence
+    let e = s
+        .walk(&roots)
+        .await
+        .expect_err("no fallback for a silent device");
+    assert!(matches!(e, SnmpError::Timeout { .. }), "{e:?}");
+    // after a GET was answered, silence to GETBULK means "no GETBULK here"
+    s.get(&[oid("1.3.6.1.2.1.1.5.0")]).await.expect("get");
+    assert_eq!(s.walk(&roots).await.expect("walk"), expected_walk(&roots));
+    let st = s.stats();
+    assert_eq!(st.fallback_to_getnext, 1, "{st:?}");
+    // and later walks go straight to GETNEXT
+    let bulk = st.getbulk;
+    s.walk(&roots).await.expect("walk");
+    assert_eq!(s.stats().getbulk, bulk);
 }

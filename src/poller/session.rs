@@ -17,6 +17,7 @@ use tokio::sync::Semaphore;
 use super::transport::Transport;
 use crate::proto::snmp::client::{
     generic_pdu, status, walk_pdu, AdaptiveSize, Codec, Progress, Reply, Walk, WalkRequest,
+    RESET_EVERY,
 };
 pub use crate::proto::snmp::client::{EndReason, Security, SnmpError, WalkRoot};
 use crate::proto::snmp::message::{GenericPdu, Pdu, PduKind, Value, VarBind, Version};
@@ -100,8 +101,13 @@ fn bump(c: &AtomicU64) {
 struct Sizes {
     batch: AdaptiveSize,
     reps: AdaptiveSize,
-    /// GETBULK failed with an error-status: this device gets GETNEXT from now on.
-    getnext: bool,
+    /// GETBULK failed (an error-status, or silence from a device that answers other requests):
+    /// this device gets GETNEXT until then (GETBULK is tried again after `RESET_EVERY`).
+    getnext_until: Option<Duration>,
+    /// The device has answered some request.
+    answered: bool,
+    /// The device has answered a GETBULK.
+    bulk_ok: bool,
 }
 
 /// One device; share it as `Arc<Session>`. Idle, it holds no socket and no task.
@@ -154,7 +160,9 @@ impl Session {
             sizes: Mutex::new(Sizes {
                 batch: AdaptiveSize::new(cfg.oid_batch_size.clamp(1, 1000) as u32, now),
                 reps: AdaptiveSize::new(cfg.max_repetitions.clamp(1, 1000), now),
-                getnext: false,
+                getnext_until: None,
+                answered: false,
+                bulk_ok: false,
             }),
             slots: Semaphore::new(cfg.max_in_flight.max(1)),
             discovery: tokio::sync::Mutex::new(()),
@@ -249,6 +257,7 @@ impl Session {
                 break;
             };
             let pdu = r?;
+            lock(&self.sizes).answered = true;
             let now = self.now();
             match pdu.error_status {
                 status::NO_ERROR => {
@@ -338,7 +347,8 @@ impl Session {
             while running.len() < self.cfg.max_in_flight.max(1) {
                 let (batch, reps) = {
                     let s = lock(&self.sizes);
-                    let bulk = !(s.getnext || self.is_v1());
+                    let now = self.now();
+                    let bulk = !self.is_v1() && s.getnext_until.is_none_or(|t| now >= t);
                     (s.batch.current() as usize, bulk.then(|| s.reps.current()))
                 };
                 let Some(req) = walk.next_request(batch, reps) else {
@@ -356,7 +366,25 @@ impl Session {
             let Some((req, r)) = next_done(&mut running).await else {
                 break;
             };
-            let pdu = r?;
+            let pdu = match r {
+                Ok(pdu) => {
+                    let mut s = lock(&self.sizes);
+                    s.answered = true;
+                    s.bulk_ok |= req.max_repetitions.is_some();
+                    pdu
+                }
+                Err(SnmpError::Timeout { .. })
+                    if req.max_repetitions.is_some() && {
+                        let s = lock(&self.sizes);
+                        s.answered && !s.bulk_ok
+                    } =>
+                {
+                    // some agents drop GETBULK silently but answer GET and GETNEXT
+                    self.fall_back_to_getnext(&mut walk, &req);
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             let now = self.now();
             let n = req.columns.len() as u32;
             match pdu.error_status {
@@ -395,12 +423,8 @@ impl Session {
                         None => return Err(self.walk_error(&pdu, &req)),
                     }
                 }
-                _ if req.max_repetitions.is_some() => {
-                    // the agent cannot do GETBULK (or this GETBULK): GETNEXT from now on
-                    bump(&self.counters.fallback);
-                    lock(&self.sizes).getnext = true;
-                    walk.release(&req);
-                }
+                // the agent cannot do GETBULK (or this GETBULK): GETNEXT from now on
+                _ if req.max_repetitions.is_some() => self.fall_back_to_getnext(&mut walk, &req),
                 _ => return Err(self.walk_error(&pdu, &req)),
             }
         }
@@ -408,6 +432,13 @@ impl Session {
             .non_increasing
             .fetch_add(walk.non_increasing(), Ordering::Relaxed);
         Ok(walk)
+    }
+
+    fn fall_back_to_getnext(&self, walk: &mut Walk, req: &WalkRequest) {
+        bump(&self.counters.fallback);
+        let until = self.now() + RESET_EVERY;
+        lock(&self.sizes).getnext_until = Some(until);
+        walk.release(req);
     }
 
     /// tooBig or an empty reply: fewer repetitions first (they multiply), then fewer roots.
