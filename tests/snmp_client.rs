@@ -467,7 +467,21 @@ async fn sessions_poll_snmpd_over_v2c_and_v3() {
         oid("1.3.6.1.2.1.2.2.1.7"),
     ];
     let v2 = Arc::new(Session::new(transport.clone(), v2c(target)));
-    let walked = v2.walk(&roots).await.expect("v2c walk");
+    // futures a poller can spawn: Send, and the session shareable across tasks
+    fn spawnable<T: Send>(t: T) -> T {
+        t
+    }
+    let walked = spawnable(v2.walk(&roots)).await.expect("v2c walk");
+    let shared = v2.clone();
+    let first = oid("1.3.6.1.2.1.1.5.0");
+    let from_task = tokio::spawn(async move { shared.get(&[first]).await })
+        .await
+        .expect("task")
+        .expect("get from a task");
+    assert_eq!(
+        from_task[0].value,
+        Value::OctetString(b"snmpd-test".to_vec())
+    );
     // every root's subtree, in root order, each in OID order
     let mut at = 0;
     for r in &roots {
@@ -873,8 +887,14 @@ async fn ipv6_targets_use_the_ipv6_socket() {
     let agent = fake_agent_on("[::1]:0", m).await;
     let transport = Transport::new();
     let s = Session::new(transport.clone(), v2c(agent));
-    let roots = [oid("1.3.6.1.2.1.2.2.1.2")];
+    // three 12-row columns in one GETBULK stream: 10 rows, then the last 2 and the ends
+    let roots = [
+        oid("1.3.6.1.2.1.2.2.1.2"),
+        oid("1.3.6.1.2.1.2.2.1.10"),
+        oid("1.3.6.1.2.1.2.2.1.16"),
+    ];
     assert_eq!(s.walk(&roots).await.expect("walk"), expected_walk(&roots));
+    assert_eq!(s.stats().getbulk, 2, "{:?}", s.stats());
     // and the CLI's udp6:[addr]:port form
     let port = agent.port();
     let out = tokio::task::spawn_blocking(move || {
