@@ -635,7 +635,34 @@ fn table() -> BTreeMap<Oid, Value> {
             );
         }
     }
+    for (i, v) in odd_values().into_iter().enumerate() {
+        t.insert(oid(&format!("1.3.6.1.4.1.99999.1.{i}")), v);
+    }
     t
+}
+
+/// Values whose text net-snmp prints in its own way.
+fn odd_values() -> Vec<Value> {
+    vec![
+        Value::OctetString((0..40).collect()),
+        Value::OctetString(b"quote \" back \\ tab\tnewline\nend".to_vec()),
+        Value::OctetString(b"trailing nul\0".to_vec()),
+        Value::OctetString(Vec::new()),
+        Value::OctetString(vec![0xc3, 0xa9]),
+        Value::Integer(i32::MIN),
+        Value::Gauge32(u32::MAX),
+        Value::Counter64(u64::MAX),
+        Value::TimeTicks(u32::MAX),
+        Value::TimeTicks(8_640_000),
+        Value::TimeTicks(17_280_001),
+        Value::IpAddress([10, 0, 0, 255].into()),
+        Value::Oid(oid("0.0")),
+        Value::Null,
+        Value::Opaque(vec![0x9f, 0x78, 4, 0x40, 0x49, 0x0f, 0xdb]),
+        Value::Opaque(vec![
+            0x9f, 0x79, 8, 0x40, 0x09, 0x21, 0xfb, 0x54, 0x44, 0x2d, 0x18,
+        ]),
+    ]
 }
 
 fn next_after(t: &BTreeMap<Oid, Value>, o: &Oid) -> VarBind {
@@ -937,4 +964,41 @@ async fn getbulk_dropped_silently_falls_back_once_the_device_has_answered() {
     let bulk = st.getbulk;
     s.walk(&roots).await.expect("walk");
     assert_eq!(s.stats().getbulk, bulk);
+}
+
+#[tokio::test]
+async fn odd_values_print_as_net_snmp_prints_them() {
+    let m = Misbehave {
+        noise: false,
+        too_big_over: 100,
+        truncate_to: 100,
+        no_bulk: false,
+        drop_bulk: false,
+    };
+    let agent = fake_agent(m).await;
+    let oids: Vec<String> = (0..odd_values().len())
+        .map(|i| format!(".1.3.6.1.4.1.99999.1.{i}"))
+        .collect();
+    let target = agent.to_string();
+    let (ours, theirs) = tokio::task::spawn_blocking(move || {
+        let get = format!("-v2c -c public -On {target} {}", oids.join(" "));
+        let walk = format!("-v2c -c public -On {target} .1.3.6.1.4.1.99999");
+        (
+            [
+                nocbox(&args(&format!("get {get}"))),
+                nocbox(&args(&format!("walk {walk}"))),
+            ],
+            [
+                net_snmp("snmpget", &args(&get)),
+                net_snmp("snmpbulkwalk", &args(&walk)),
+            ],
+        )
+    })
+    .await
+    .expect("programs");
+    for (o, t) in ours.iter().zip(&theirs) {
+        assert!(t.status.success(), "{}", String::from_utf8_lossy(&t.stderr));
+        assert_eq!(text(o), text(t));
+    }
+    assert!(text(&ours[0]).lines().count() >= odd_values().len());
 }

@@ -114,7 +114,8 @@ fn opaque(out: &mut String, b: &[u8]) {
         [0x9f, 0x79, 8, rest @ ..] if rest.len() == 8 => {
             let mut a = [0u8; 8];
             a.copy_from_slice(rest);
-            let _ = write!(out, "Opaque: Double: {:.6}", f64::from_be_bytes(a));
+            // sic: net-snmp labels doubles "Float" too
+            let _ = write!(out, "Opaque: Float: {:.6}", f64::from_be_bytes(a));
         }
         _ => {
             out.push_str("OPAQUE: ");
