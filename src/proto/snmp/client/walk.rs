@@ -171,6 +171,9 @@ impl Walk {
             return Progress::Stalled;
         }
         let limit = n * req.max_repetitions.unwrap_or(1).max(1) as usize;
+        // columns that ended on an exception in this reply: snmpbulkwalk prints the exceptions
+        // that follow in the same reply too (agents repeat endOfMibView for every repetition)
+        let mut ended_on_exception = vec![false; n];
         for (i, vb) in varbinds.into_iter().take(limit).enumerate() {
             let Some(c) = req
                 .columns
@@ -180,6 +183,13 @@ impl Walk {
                 continue;
             };
             if c.state != State::InFlight {
+                let exception = matches!(
+                    vb.value,
+                    Value::EndOfMibView | Value::NoSuchObject | Value::NoSuchInstance
+                );
+                if ended_on_exception[i % n] && exception && c.root.contains(&vb.oid) {
+                    c.found.push(vb);
+                }
                 continue;
             }
             progressed = true;
@@ -200,6 +210,7 @@ impl Walk {
                         matches!(reason, EndReason::EndOfMibView | EndReason::Exception);
                     if exception && self.keep_end_markers && c.root.contains(&vb.oid) {
                         c.found.push(vb);
+                        ended_on_exception[i % n] = true;
                     }
                     c.state = State::Done(reason);
                 }
