@@ -1,9 +1,9 @@
 //! [`Session`]: one device's SNMP conversation over the shared [`Transport`]: GET, GETNEXT and
 //! walks, with timeouts, retries, at most `max_in_flight` requests outstanding, tooBig
 //! splitting, GETNEXT fallback and v3 discovery. The protocol decisions are in
-//! `proto::snmp::client`; this file sends, waits and counts.
+//! `proto::snmp::client`; this file sends, waits and counts (batched GETs in `session/get.rs`,
+//! the walk loop in `session/walk.rs`). Use a `Transport` and its sessions within one runtime.
 
-use std::collections::VecDeque;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -15,12 +15,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
 use super::transport::Transport;
-use crate::proto::snmp::client::{
-    generic_pdu, status, walk_pdu, AdaptiveSize, Codec, Progress, Reply, Walk, WalkRequest,
-    RESET_EVERY,
-};
+use crate::proto::snmp::client::{AdaptiveSize, Codec, Reply, Walk};
 pub use crate::proto::snmp::client::{EndReason, Security, SnmpError, WalkRoot};
-use crate::proto::snmp::message::{GenericPdu, Pdu, PduKind, Value, VarBind, Version};
+use crate::proto::snmp::message::{GenericPdu, Pdu, PduKind, VarBind, Version};
 use crate::proto::snmp::Oid;
 
 /// One device's settings.
@@ -148,6 +145,9 @@ async fn next_done<T>(futs: &mut Vec<Boxed<'_, T>>) -> Option<T> {
     .await
 }
 
+mod get;
+mod walk;
+
 /// How many times one request may be re-encoded after a discovery or time-sync Report.
 const MAX_RESENDS: u32 = 3;
 
@@ -230,99 +230,6 @@ impl Session {
         self.batched(PduKind::GetNext, oids).await
     }
 
-    async fn batched(&self, kind: PduKind, oids: &[Oid]) -> Result<Vec<VarBind>, SnmpError> {
-        let mut out: Vec<Option<VarBind>> = vec![None; oids.len()];
-        let batch = lock(&self.sizes).batch.current() as usize;
-        let idx: Vec<usize> = (0..oids.len()).collect();
-        let mut queue: VecDeque<Vec<usize>> = idx.chunks(batch).map(<[usize]>::to_vec).collect();
-        let mut running: Vec<InFlight<'_, Vec<usize>>> = Vec::new();
-        loop {
-            while running.len() < self.cfg.max_in_flight.max(1) {
-                let Some(chunk) = queue.pop_front() else {
-                    break;
-                };
-                let req: Vec<Oid> = chunk.iter().map(|&i| oids[i].clone()).collect();
-                running.push(Box::pin(async move {
-                    let counter = match kind {
-                        PduKind::GetNext => &self.counters.getnext,
-                        _ => &self.counters.get,
-                    };
-                    let r = self
-                        .request(|id| generic_pdu(kind, id, &req), counter)
-                        .await;
-                    (chunk, r)
-                }));
-            }
-            let Some((chunk, r)) = next_done(&mut running).await else {
-                break;
-            };
-            let pdu = r?;
-            lock(&self.sizes).answered = true;
-            let now = self.now();
-            match pdu.error_status {
-                status::NO_ERROR => {
-                    if pdu.varbinds.len() != chunk.len() {
-                        return Err(SnmpError::Malformed {
-                            target: self.cfg.target,
-                            what: format!(
-                                "{} varbinds in the reply to {}",
-                                pdu.varbinds.len(),
-                                chunk.len()
-                            ),
-                        });
-                    }
-                    lock(&self.sizes).batch.success(chunk.len() as u32, now);
-                    for (i, vb) in chunk.into_iter().zip(pdu.varbinds) {
-                        out[i] = Some(vb);
-                    }
-                }
-                status::TOO_BIG if chunk.len() > 1 => {
-                    bump(&self.counters.too_big);
-                    lock(&self.sizes).batch.failure(chunk.len() as u32, now);
-                    let (a, b) = chunk.split_at(chunk.len() / 2);
-                    queue.push_front(b.to_vec());
-                    queue.push_front(a.to_vec());
-                }
-                status::NO_SUCH_NAME if self.is_v1() => {
-                    let at = usize::try_from(pdu.error_index).unwrap_or(0);
-                    let Some(&bad) = at.checked_sub(1).and_then(|i| chunk.get(i)) else {
-                        return Err(self.error_status(&pdu, &chunk, oids));
-                    };
-                    let value = match kind {
-                        PduKind::GetNext => Value::EndOfMibView,
-                        _ => Value::NoSuchObject,
-                    };
-                    out[bad] = Some(VarBind::new(oids[bad].clone(), value));
-                    let rest: Vec<usize> = chunk.into_iter().filter(|&i| i != bad).collect();
-                    if !rest.is_empty() {
-                        queue.push_front(rest);
-                    }
-                }
-                _ => return Err(self.error_status(&pdu, &chunk, oids)),
-            }
-        }
-        Ok(out
-            .into_iter()
-            .zip(oids)
-            .map(|(v, o)| v.unwrap_or_else(|| VarBind::new(o.clone(), Value::NoSuchObject)))
-            .collect())
-    }
-
-    fn error_status(&self, pdu: &GenericPdu, chunk: &[usize], oids: &[Oid]) -> SnmpError {
-        let index = u32::try_from(pdu.error_index).unwrap_or(0);
-        let oid = (index as usize)
-            .checked_sub(1)
-            .and_then(|i| chunk.get(i))
-            .and_then(|&i| oids.get(i))
-            .cloned();
-        SnmpError::ErrorStatus {
-            target: self.cfg.target,
-            status: pdu.error_status,
-            index,
-            oid,
-        }
-    }
-
     /// Walks every root's subtree, several roots per request and up to `max_in_flight` requests
     /// at once; each subtree's varbinds in OID order, subtrees in the order of `roots`.
     pub async fn walk(&self, roots: &[Oid]) -> Result<Vec<VarBind>, SnmpError> {
@@ -338,129 +245,6 @@ impl Session {
         let walk = self.run_walk(Walk::with_roots(roots, true)).await?;
         let ends = walk.ends();
         Ok((walk.into_varbinds(), ends))
-    }
-
-    async fn run_walk(&self, mut walk: Walk) -> Result<Walk, SnmpError> {
-        let mut running: Vec<InFlight<'_, WalkRequest>> = Vec::new();
-        let mut stalls = 0u32;
-        loop {
-            while running.len() < self.cfg.max_in_flight.max(1) {
-                let (batch, reps) = {
-                    let s = lock(&self.sizes);
-                    let now = self.now();
-                    let bulk = !self.is_v1() && s.getnext_until.is_none_or(|t| now >= t);
-                    (s.batch.current() as usize, bulk.then(|| s.reps.current()))
-                };
-                let Some(req) = walk.next_request(batch, reps) else {
-                    break;
-                };
-                running.push(Box::pin(async move {
-                    let counter = match req.max_repetitions {
-                        Some(_) => &self.counters.getbulk,
-                        None => &self.counters.getnext,
-                    };
-                    let r = self.request(|id| walk_pdu(&req, id), counter).await;
-                    (req, r)
-                }));
-            }
-            let Some((req, r)) = next_done(&mut running).await else {
-                break;
-            };
-            let pdu = match r {
-                Ok(pdu) => {
-                    let mut s = lock(&self.sizes);
-                    s.answered = true;
-                    s.bulk_ok |= req.max_repetitions.is_some();
-                    pdu
-                }
-                Err(SnmpError::Timeout { .. })
-                    if req.max_repetitions.is_some() && {
-                        let s = lock(&self.sizes);
-                        s.answered && !s.bulk_ok
-                    } =>
-                {
-                    // some agents drop GETBULK silently but answer GET and GETNEXT
-                    self.fall_back_to_getnext(&mut walk, &req);
-                    continue;
-                }
-                Err(e) => return Err(e),
-            };
-            let now = self.now();
-            let n = req.columns.len() as u32;
-            match pdu.error_status {
-                status::NO_ERROR => match walk.on_response(&req, pdu.varbinds) {
-                    Progress::Advanced => {
-                        stalls = 0;
-                        let mut s = lock(&self.sizes);
-                        s.batch.success(n, now);
-                        if let Some(m) = req.max_repetitions {
-                            s.reps.success(m, now);
-                        }
-                    }
-                    Progress::Stalled => {
-                        stalls += 1;
-                        if stalls > 3 {
-                            return Err(SnmpError::Malformed {
-                                target: self.cfg.target,
-                                what: "empty replies to GETBULK/GETNEXT".into(),
-                            });
-                        }
-                        self.shrink(&req, now);
-                    }
-                },
-                status::TOO_BIG => {
-                    bump(&self.counters.too_big);
-                    walk.release(&req);
-                    if n == 1 && req.max_repetitions.unwrap_or(1) == 1 {
-                        return Err(self.walk_error(&pdu, &req));
-                    }
-                    self.shrink(&req, now);
-                }
-                status::NO_SUCH_NAME if req.max_repetitions.is_none() && self.is_v1() => {
-                    let at = usize::try_from(pdu.error_index).unwrap_or(0);
-                    match at.checked_sub(1).filter(|&i| i < req.columns.len()) {
-                        Some(i) => walk.end_column(&req, i, EndReason::NoSuchName),
-                        None => return Err(self.walk_error(&pdu, &req)),
-                    }
-                }
-                // the agent cannot do GETBULK (or this GETBULK): GETNEXT from now on
-                _ if req.max_repetitions.is_some() => self.fall_back_to_getnext(&mut walk, &req),
-                _ => return Err(self.walk_error(&pdu, &req)),
-            }
-        }
-        self.counters
-            .non_increasing
-            .fetch_add(walk.non_increasing(), Ordering::Relaxed);
-        Ok(walk)
-    }
-
-    fn fall_back_to_getnext(&self, walk: &mut Walk, req: &WalkRequest) {
-        bump(&self.counters.fallback);
-        let until = self.now() + RESET_EVERY;
-        lock(&self.sizes).getnext_until = Some(until);
-        walk.release(req);
-    }
-
-    /// tooBig or an empty reply: fewer repetitions first (they multiply), then fewer roots.
-    fn shrink(&self, req: &WalkRequest, now: Duration) {
-        let mut s = lock(&self.sizes);
-        match req.max_repetitions {
-            Some(m) if m > 1 => s.reps.failure(m, now),
-            _ => s.batch.failure(req.columns.len() as u32, now),
-        }
-    }
-
-    fn walk_error(&self, pdu: &GenericPdu, req: &WalkRequest) -> SnmpError {
-        let index = u32::try_from(pdu.error_index).unwrap_or(0);
-        SnmpError::ErrorStatus {
-            target: self.cfg.target,
-            status: pdu.error_status,
-            index,
-            oid: (index as usize)
-                .checked_sub(1)
-                .and_then(|i| req.oids.get(i))
-                .cloned(),
-        }
     }
 
     /// One request, with discovery first (v3), resends after discovery or time-sync Reports,
