@@ -6,14 +6,12 @@ use std::time::Duration;
 
 use super::{bump, lock, next_done, InFlight, Session};
 use crate::proto::snmp::client::{
-    status, walk_pdu, EndReason, Progress, SnmpError, Walk, WalkRequest, RESET_EVERY,
+    status, walk_pdu, SnmpError, Step, Walk, WalkRequest, RESET_EVERY,
 };
-use crate::proto::snmp::message::GenericPdu;
 
 impl Session {
     pub(super) async fn run_walk(&self, mut walk: Walk) -> Result<Walk, SnmpError> {
         let mut running: Vec<InFlight<'_, WalkRequest>> = Vec::new();
-        let mut stalls = 0u32;
         loop {
             while running.len() < self.cfg.max_in_flight.max(1) {
                 let (batch, reps) = {
@@ -58,45 +56,34 @@ impl Session {
             };
             let now = self.now();
             let n = req.columns.len() as u32;
-            match pdu.error_status {
-                status::NO_ERROR => match walk.on_response(&req, pdu.varbinds) {
-                    Progress::Advanced => {
-                        stalls = 0;
-                        let mut s = lock(&self.sizes);
-                        s.batch.success(n, now);
-                        if let Some(m) = req.max_repetitions {
-                            s.reps.success(m, now);
-                        }
+            let too_big = pdu.error_status == status::TOO_BIG;
+            match walk.on_reply(&req, pdu, self.is_v1()) {
+                Step::Advanced => {
+                    let mut s = lock(&self.sizes);
+                    s.batch.success(n, now);
+                    if let Some(m) = req.max_repetitions {
+                        s.reps.success(m, now);
                     }
-                    Progress::Stalled => {
-                        stalls += 1;
-                        if stalls > 3 {
-                            return Err(SnmpError::Malformed {
-                                target: self.cfg.target,
-                                what: "empty replies to GETBULK/GETNEXT".into(),
-                            });
-                        }
-                        self.shrink(&req, now);
-                    }
-                },
-                status::TOO_BIG => {
-                    bump(&self.counters.too_big);
-                    walk.release(&req);
-                    if n == 1 && req.max_repetitions.unwrap_or(1) == 1 {
-                        return Err(self.walk_error(&pdu, &req));
+                }
+                Step::Shrink => {
+                    if too_big {
+                        bump(&self.counters.too_big);
                     }
                     self.shrink(&req, now);
                 }
-                status::NO_SUCH_NAME if req.max_repetitions.is_none() && self.is_v1() => {
-                    let at = usize::try_from(pdu.error_index).unwrap_or(0);
-                    match at.checked_sub(1).filter(|&i| i < req.columns.len()) {
-                        Some(i) => walk.end_column(&req, i, EndReason::NoSuchName),
-                        None => return Err(self.walk_error(&pdu, &req)),
-                    }
+                Step::FallBackToGetNext => self.fall_back_to_getnext(&mut walk, &req),
+                Step::Fail { status: 0, .. } => {
+                    return Err(SnmpError::Malformed {
+                        target: self.cfg.target,
+                        what: "empty replies to GETBULK/GETNEXT".into(),
+                    })
                 }
-                // the agent cannot do GETBULK (or this GETBULK): GETNEXT from now on
-                _ if req.max_repetitions.is_some() => self.fall_back_to_getnext(&mut walk, &req),
-                _ => return Err(self.walk_error(&pdu, &req)),
+                Step::Fail { status, index } => {
+                    if too_big {
+                        bump(&self.counters.too_big);
+                    }
+                    return Err(self.walk_error(status, index, &req));
+                }
             }
         }
         self.counters
@@ -121,11 +108,10 @@ impl Session {
         }
     }
 
-    fn walk_error(&self, pdu: &GenericPdu, req: &WalkRequest) -> SnmpError {
-        let index = u32::try_from(pdu.error_index).unwrap_or(0);
+    fn walk_error(&self, status: i32, index: u32, req: &WalkRequest) -> SnmpError {
         SnmpError::ErrorStatus {
             target: self.cfg.target,
-            status: pdu.error_status,
+            status,
             index,
             oid: (index as usize)
                 .checked_sub(1)

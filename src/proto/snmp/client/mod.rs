@@ -18,7 +18,7 @@ mod walk;
 pub use adaptive::{AdaptiveSize, RESET_EVERY};
 pub use codec::{Codec, Reply, Security};
 pub use error::{status_name, SnmpError};
-pub use walk::{EndReason, Progress, Walk, WalkRequest, WalkRoot};
+pub use walk::{EndReason, Progress, Step, Walk, WalkRequest, WalkRoot};
 
 use crate::proto::snmp::message::{BulkPdu, GenericPdu, Pdu, PduKind, VarBind};
 use crate::proto::snmp::Oid;

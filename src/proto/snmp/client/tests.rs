@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::*;
 use crate::proto::snmp::message::{
-    decode, encode, CommunityMessage, Message, MsgFlags, ScopedData, Value, Version,
+    decode, encode, CommunityMessage, GenericPdu, Message, MsgFlags, ScopedData, Value, Version,
 };
 use crate::proto::snmp::usm::{
     self, build_report, AuthProtocol, EngineTime, PrivProtocol, ReportKind, UsmUser,
@@ -451,4 +451,87 @@ fn walk_roots_accept_net_snmps_single_arc_root() {
     assert_eq!(w.into_varbinds().len(), 2);
     assert_eq!(WalkRoot::parse("1.3.6.1.2.1.2").expect("root").scope, 7);
     assert!(WalkRoot::parse("x").is_err());
+}
+
+fn reply(status: i32, index: i32, varbinds: Vec<VarBind>) -> GenericPdu {
+    GenericPdu {
+        kind: PduKind::Response,
+        request_id: 1,
+        error_status: status,
+        error_index: index,
+        varbinds,
+    }
+}
+
+#[test]
+fn replies_decide_the_next_step() {
+    // tooBig: shrink, until one root at one repetition, which cannot shrink
+    let mut w = Walk::new(&[oid(IF_DESCR), oid(IF_IN)]);
+    let req = w.next_request(5, Some(10)).expect("request");
+    assert_eq!(w.on_reply(&req, reply(1, 0, vec![]), false), Step::Shrink);
+    assert_eq!(w.ready(), 2, "released");
+    let req = w.next_request(1, Some(1)).expect("smaller");
+    assert_eq!(
+        w.on_reply(&req, reply(1, 0, vec![]), false),
+        Step::Fail {
+            status: 1,
+            index: 0
+        }
+    );
+    // an error-status to GETBULK: fall back to GETNEXT; to GETNEXT: fail
+    let mut w = Walk::new(&[oid(IF_DESCR)]);
+    let req = w.next_request(5, Some(10)).expect("bulk");
+    assert_eq!(
+        w.on_reply(&req, reply(5, 1, vec![]), false),
+        Step::FallBackToGetNext
+    );
+    let req = w.next_request(5, None).expect("getnext");
+    assert_eq!(
+        w.on_reply(&req, reply(5, 1, vec![]), false),
+        Step::Fail {
+            status: 5,
+            index: 1
+        }
+    );
+    // v1 noSuchName ends the root it names; a bad index fails
+    let mut w = Walk::new(&[oid(IF_DESCR), oid(IF_IN)]);
+    let req = w.next_request(5, None).expect("getnext");
+    assert_eq!(w.on_reply(&req, reply(2, 2, vec![]), true), Step::Advanced);
+    assert_eq!(w.ends(), vec![None, Some(EndReason::NoSuchName)]);
+    let req = w.next_request(5, None).expect("getnext");
+    assert_eq!(
+        w.on_reply(&req, reply(2, 9, vec![]), true),
+        Step::Fail {
+            status: 2,
+            index: 9
+        }
+    );
+    // in v2c noSuchName is just an error
+    let mut w = Walk::new(&[oid(IF_DESCR)]);
+    let req = w.next_request(5, None).expect("getnext");
+    assert!(matches!(
+        w.on_reply(&req, reply(2, 1, vec![]), false),
+        Step::Fail { .. }
+    ));
+    // empty replies: shrink three times, then give up
+    let mut w = Walk::new(&[oid(IF_DESCR)]);
+    for _ in 0..3 {
+        let req = w.next_request(5, Some(10)).expect("bulk");
+        assert_eq!(w.on_reply(&req, reply(0, 0, vec![]), false), Step::Shrink);
+    }
+    let req = w.next_request(5, Some(10)).expect("bulk");
+    assert_eq!(
+        w.on_reply(&req, reply(0, 0, vec![]), false),
+        Step::Fail {
+            status: 0,
+            index: 0
+        }
+    );
+    // a good reply resets the count
+    let mut w = Walk::new(&[oid(IF_DESCR)]);
+    let req = w.next_request(5, Some(10)).expect("bulk");
+    w.on_reply(&req, reply(0, 0, vec![]), false);
+    let req = w.next_request(5, Some(10)).expect("bulk");
+    let got = vec![vb(&format!("{IF_DESCR}.1"), 1)];
+    assert_eq!(w.on_reply(&req, reply(0, 0, got), false), Step::Advanced);
 }

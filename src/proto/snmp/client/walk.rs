@@ -5,7 +5,8 @@
 //! from there. Roots not in a request can be in another one at the same time, so a caller can
 //! keep several requests outstanding.
 
-use crate::proto::snmp::message::{Value, VarBind};
+use super::status;
+use crate::proto::snmp::message::{GenericPdu, Value, VarBind};
 use crate::proto::snmp::Oid;
 
 /// Why a root's walk ended.
@@ -89,6 +90,23 @@ pub struct WalkRequest {
     pub max_repetitions: Option<u32>,
 }
 
+/// What the caller should do after [`Walk::on_reply`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Roots moved on or ended: keep going (a success for the adaptive sizes).
+    Advanced,
+    /// tooBig or an empty reply: ask again with fewer repetitions or fewer roots.
+    Shrink,
+    /// The agent refused GETBULK with an error-status: ask again with GETNEXT.
+    FallBackToGetNext,
+    /// The walk cannot go on: the reply's error-status and index (0 and 0 for replies that kept
+    /// coming back empty).
+    Fail { status: i32, index: u32 },
+}
+
+/// Empty replies in a row before a walk gives up.
+const MAX_STALLS: u32 = 3;
+
 /// What a reply did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Progress {
@@ -103,6 +121,7 @@ pub struct Walk {
     columns: Vec<Column>,
     non_increasing: u64,
     keep_end_markers: bool,
+    stalls: u32,
 }
 
 impl Walk {
@@ -125,6 +144,7 @@ impl Walk {
                 })
                 .collect(),
             non_increasing: 0,
+            stalls: 0,
         }
     }
 
@@ -233,6 +253,58 @@ impl Walk {
             Progress::Advanced
         } else {
             Progress::Stalled
+        }
+    }
+
+    /// Takes a whole reply to `req` and decides what comes next. `v1`: the agent speaks SNMPv1,
+    /// where noSuchName to a GETNEXT means "nothing after this OID".
+    pub fn on_reply(&mut self, req: &WalkRequest, pdu: GenericPdu, v1: bool) -> Step {
+        let bulk = req.max_repetitions.is_some();
+        let fail = Step::Fail {
+            status: pdu.error_status,
+            index: u32::try_from(pdu.error_index).unwrap_or(0),
+        };
+        match pdu.error_status {
+            status::NO_ERROR => match self.on_response(req, pdu.varbinds) {
+                Progress::Advanced => {
+                    self.stalls = 0;
+                    Step::Advanced
+                }
+                Progress::Stalled => {
+                    self.stalls += 1;
+                    if self.stalls > MAX_STALLS {
+                        Step::Fail {
+                            status: 0,
+                            index: 0,
+                        }
+                    } else {
+                        Step::Shrink
+                    }
+                }
+            },
+            status::TOO_BIG => {
+                self.release(req);
+                if req.columns.len() == 1 && req.max_repetitions.unwrap_or(1) <= 1 {
+                    fail
+                } else {
+                    Step::Shrink
+                }
+            }
+            status::NO_SUCH_NAME if v1 && !bulk => {
+                let at = usize::try_from(pdu.error_index).unwrap_or(0);
+                match at.checked_sub(1).filter(|&i| i < req.columns.len()) {
+                    Some(i) => {
+                        self.end_column(req, i, EndReason::NoSuchName);
+                        Step::Advanced
+                    }
+                    None => fail,
+                }
+            }
+            _ if bulk => {
+                self.release(req);
+                Step::FallBackToGetNext
+            }
+            _ => fail,
         }
     }
 
