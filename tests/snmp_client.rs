@@ -611,6 +611,8 @@ struct Misbehave {
     no_bulk: bool,
     /// GETBULK is dropped without an answer (the session must fall back to GETNEXT).
     drop_bulk: bool,
+    /// GETBULK asking for more varbinds than this (roots × max-repetitions) gets tooBig.
+    bulk_too_big_over: usize,
 }
 
 fn table() -> BTreeMap<Oid, Value> {
@@ -718,6 +720,12 @@ fn respond(t: &BTreeMap<Oid, Value>, pdu: &Pdu, m: Misbehave, v1: bool) -> Gener
                 out.varbinds = p.varbinds.clone();
             }
         }
+        Pdu::GetBulk(b)
+            if b.varbinds.len() * usize::try_from(b.max_repetitions).unwrap_or(0)
+                > m.bulk_too_big_over =>
+        {
+            out.error_status = 1;
+        }
         Pdu::GetBulk(_) if m.no_bulk => {
             out.error_status = 5;
             out.error_index = 1;
@@ -801,6 +809,7 @@ async fn a_misbehaving_agent_is_counted_ignored_and_split_around() {
         truncate_to: 7,
         no_bulk: false,
         drop_bulk: false,
+        bulk_too_big_over: usize::MAX,
     })
     .await;
     let transport = Transport::new();
@@ -855,6 +864,7 @@ async fn getbulk_refused_falls_back_to_getnext_and_v1_walks() {
         truncate_to: 100,
         no_bulk: true,
         drop_bulk: false,
+        bulk_too_big_over: usize::MAX,
     })
     .await;
     let transport = Transport::new();
@@ -910,6 +920,7 @@ async fn ipv6_targets_use_the_ipv6_socket() {
         truncate_to: 100,
         no_bulk: false,
         drop_bulk: false,
+        bulk_too_big_over: usize::MAX,
     };
     let agent = fake_agent_on("[::1]:0", m).await;
     let transport = Transport::new();
@@ -942,6 +953,7 @@ async fn getbulk_dropped_silently_falls_back_once_the_device_has_answered() {
         truncate_to: 100,
         no_bulk: false,
         drop_bulk: true,
+        bulk_too_big_over: usize::MAX,
     })
     .await;
     let mut cfg = v2c(agent);
@@ -974,6 +986,7 @@ async fn odd_values_print_as_net_snmp_prints_them() {
         truncate_to: 100,
         no_bulk: false,
         drop_bulk: false,
+        bulk_too_big_over: usize::MAX,
     };
     let agent = fake_agent(m).await;
     let oids: Vec<String> = (0..odd_values().len())
@@ -1001,4 +1014,29 @@ async fn odd_values_print_as_net_snmp_prints_them() {
         assert_eq!(text(o), text(t));
     }
     assert!(text(&ours[0]).lines().count() >= odd_values().len());
+}
+
+#[tokio::test]
+async fn getbulk_too_big_shrinks_repetitions_then_roots() {
+    let agent = fake_agent(Misbehave {
+        noise: false,
+        too_big_over: 100,
+        truncate_to: 100,
+        no_bulk: false,
+        drop_bulk: false,
+        bulk_too_big_over: 6,
+    })
+    .await;
+    let s = Session::new(Transport::new(), v2c(agent));
+    let roots = [
+        oid("1.3.6.1.2.1.2.2.1.2"),
+        oid("1.3.6.1.2.1.2.2.1.10"),
+        oid("1.3.6.1.2.1.2.2.1.16"),
+        oid("1.3.6.1.2.1.1"),
+    ];
+    assert_eq!(s.walk(&roots).await.expect("walk"), expected_walk(&roots));
+    let st = s.stats();
+    assert!(st.too_big >= 2, "{st:?}");
+    assert!(st.max_repetitions < 10, "{st:?}");
+    assert_eq!(st.fallback_to_getnext, 0, "{st:?}");
 }
