@@ -47,6 +47,7 @@ mod tests {
             include_str!("client/codec.rs"),
             include_str!("client/walk.rs"),
             include_str!("client/adaptive.rs"),
+            include_str!("client/batch.rs"),
             include_str!("client/error.rs"),
             include_str!("client/format.rs"),
         ];

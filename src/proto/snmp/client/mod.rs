@@ -1,7 +1,8 @@
 //! The SNMP manager side, sans-IO: what the poller sends and how it reads the answers.
 //!
 //! **Owns:** [`Codec`] (v1/v2c/v3 request encoding, reply checks, v3 engine discovery, time
-//! window and localized keys), [`Walk`] (the multi-column GETBULK/GETNEXT walk),
+//! window and localized keys), [`Walk`] (the multi-column GETBULK/GETNEXT walk), [`Batches`]
+//! (GET/GETNEXT of many OIDs, split on tooBig),
 //! [`AdaptiveSize`] (request sizes that shrink on failure and grow back), [`SnmpError`], and
 //! net-snmp's `-On` text ([`format`]).
 //!
@@ -10,12 +11,14 @@
 //! side is `crate::poller::{transport, session}`.
 
 mod adaptive;
+mod batch;
 mod codec;
 mod error;
 pub mod format;
 mod walk;
 
 pub use adaptive::{AdaptiveSize, RESET_EVERY};
+pub use batch::{BatchRequest, BatchStep, Batches};
 pub use codec::{Codec, Reply, Security};
 pub use error::{status_name, SnmpError};
 pub use walk::{EndReason, Progress, Step, Walk, WalkRequest, WalkRoot};

@@ -535,3 +535,73 @@ fn replies_decide_the_next_step() {
     let got = vec![vb(&format!("{IF_DESCR}.1"), 1)];
     assert_eq!(w.on_reply(&req, reply(0, 0, got), false), Step::Advanced);
 }
+
+#[test]
+fn get_batches_split_on_too_big_and_settle_v1_no_such_name() {
+    let oids: Vec<Oid> = (1..=5)
+        .map(|i| oid(&format!("1.3.6.1.2.1.1.{i}.0")))
+        .collect();
+    let mut b = Batches::new(PduKind::Get, &oids, 4);
+    let first = b.next_request().expect("4");
+    let second = b.next_request().expect("1");
+    assert_eq!((first.indices.len(), second.indices.len()), (4, 1));
+    assert!(b.next_request().is_none());
+    // tooBig: two halves, asked next
+    assert_eq!(
+        b.on_reply(first, reply(1, 0, vec![]), false),
+        BatchStep::Split
+    );
+    let a = b.next_request().expect("half");
+    let c = b.next_request().expect("half");
+    assert_eq!(
+        (a.indices.clone(), c.indices.clone()),
+        (vec![0, 1], vec![2, 3])
+    );
+    let answer = |r: &BatchRequest| {
+        r.oids
+            .iter()
+            .map(|o| VarBind::new(o.clone(), Value::Integer(1)))
+            .collect()
+    };
+    assert_eq!(
+        b.on_reply(c.clone(), reply(0, 0, answer(&c)), false),
+        BatchStep::Done
+    );
+    // v1 noSuchName at the second varbind: that one settles, the first is asked again
+    assert_eq!(b.on_reply(a, reply(2, 2, vec![]), true), BatchStep::Retry);
+    let again = b.next_request().expect("rest");
+    assert_eq!(again.indices, vec![0]);
+    assert_eq!(
+        b.on_reply(again.clone(), reply(0, 0, answer(&again)), true),
+        BatchStep::Done
+    );
+    // a reply with the wrong number of varbinds is malformed
+    assert!(matches!(
+        b.on_reply(second.clone(), reply(0, 0, vec![]), false),
+        BatchStep::Malformed(_)
+    ));
+    // genErr names its OID
+    assert_eq!(
+        b.on_reply(second.clone(), reply(5, 1, vec![]), false),
+        BatchStep::Fail {
+            status: 5,
+            index: 1,
+            oid: Some(oids[4].clone())
+        }
+    );
+    let out = b.finish();
+    assert_eq!(
+        out.iter().map(|v| &v.oid).collect::<Vec<_>>(),
+        oids.iter().collect::<Vec<_>>()
+    );
+    assert_eq!(out[1].value, Value::NoSuchObject, "noSuchName");
+    assert_eq!(out[0].value, Value::Integer(1));
+    assert_eq!(out[4].value, Value::NoSuchObject, "never answered");
+    // a single OID that is tooBig cannot be split
+    let mut b = Batches::new(PduKind::GetNext, &oids[..1], 4);
+    let r = b.next_request().expect("one");
+    assert!(matches!(
+        b.on_reply(r, reply(1, 0, vec![]), false),
+        BatchStep::Fail { status: 1, .. }
+    ));
+}
