@@ -1040,3 +1040,46 @@ async fn getbulk_too_big_shrinks_repetitions_then_roots() {
     assert!(st.max_repetitions < 10, "{st:?}");
     assert_eq!(st.fallback_to_getnext, 0, "{st:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_sessions_share_one_socket_and_get_their_own_replies() {
+    let quiet = Misbehave {
+        noise: false,
+        too_big_over: 100,
+        truncate_to: 100,
+        no_bulk: false,
+        drop_bulk: false,
+        bulk_too_big_over: usize::MAX,
+    };
+    let mut agents = Vec::new();
+    for _ in 0..4 {
+        agents.push(fake_agent(quiet).await);
+    }
+    let transport = Transport::new();
+    let roots = [
+        oid("1.3.6.1.2.1.2.2.1.2"),
+        oid("1.3.6.1.2.1.2.2.1.10"),
+        oid("1.3.6.1.2.1.2.2.1.16"),
+        oid("1.3.6.1.2.1.1"),
+    ];
+    let want = expected_walk(&roots);
+    let mut tasks = Vec::new();
+    for i in 0..400 {
+        let s = Arc::new(Session::new(
+            transport.clone(),
+            v2c(agents[i % agents.len()]),
+        ));
+        let roots = roots.clone();
+        tasks.push(tokio::spawn(async move { s.walk(&roots).await }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.expect("task").expect("walk"), want);
+    }
+    let st = transport.stats();
+    assert_eq!(
+        (st.unmatched_id, st.wrong_source, st.undecodable),
+        (0, 0, 0),
+        "{st:?}"
+    );
+    assert!(st.received >= 400, "{st:?}");
+}
