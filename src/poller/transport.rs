@@ -205,8 +205,13 @@ async fn receive(socket: Arc<UdpSocket>, inner: std::sync::Weak<Inner>, stop: Ca
         let Some(inner) = inner.upgrade() else { return };
         let (n, from) = match got {
             Ok(x) => x,
-            // e.g. ICMP errors reported on the socket: nothing to match them to
-            Err(_) => continue,
+            // e.g. ICMP errors reported on the socket: nothing to match them to; a short pause
+            // keeps a socket that keeps failing from spinning a core
+            Err(_) => {
+                drop(inner);
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                continue;
+            }
         };
         let Some(bytes) = buf.get(..n) else { continue };
         dispatch(&inner, bytes, from);
