@@ -9,6 +9,7 @@ pub mod event;
 pub mod inputs;
 pub mod outputs;
 pub mod pipeline;
+pub mod poller;
 pub mod profiles;
 pub mod proto;
 pub mod telemetry;

@@ -43,6 +43,11 @@ enum Command {
         #[command(subcommand)]
         command: ProfilesCommand,
     },
+    /// SNMP GET or walk, net-snmp style: `nocbox snmp walk -v2c -c public 10.0.0.1 1.3.6.1.2.1.2`.
+    Snmp {
+        #[command(subcommand)]
+        command: Box<nocbox::poller::cli::SnmpCommand>,
+    },
     /// Print the version.
     Version,
 }
@@ -117,6 +122,7 @@ fn main() -> ExitCode {
         Command::Run { config } => run(config),
         Command::Health { url } => block_on(nocbox::api::client::health(&url)),
         Command::Status { url } => block_on(nocbox::api::client::status(&url)),
+        Command::Snmp { command } => snmp(*command),
     }
 }
 
@@ -138,6 +144,19 @@ fn block_on(f: impl std::future::Future<Output = anyhow::Result<bool>>) -> ExitC
         Err(e) => {
             eprintln!("{e:#}");
             ExitCode::from(1)
+        }
+    }
+}
+
+fn snmp(command: nocbox::poller::cli::SnmpCommand) -> ExitCode {
+    match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => ExitCode::from(rt.block_on(nocbox::poller::cli::run(command))),
+        Err(e) => {
+            eprintln!("cannot start the runtime: {e}");
+            ExitCode::from(2)
         }
     }
 }

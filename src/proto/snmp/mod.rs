@@ -13,6 +13,7 @@
 //! check from `usm::time`. A send path builds a `message::V3Message` and calls `usm::protect`.
 
 pub mod ber;
+pub mod client;
 pub mod message;
 pub mod notify;
 pub mod oid;
@@ -42,6 +43,13 @@ mod tests {
             include_str!("notify/v1.rs"),
             include_str!("notify/v3.rs"),
             include_str!("notify/engines.rs"),
+            include_str!("client/mod.rs"),
+            include_str!("client/codec.rs"),
+            include_str!("client/walk.rs"),
+            include_str!("client/adaptive.rs"),
+            include_str!("client/batch.rs"),
+            include_str!("client/error.rs"),
+            include_str!("client/format.rs"),
         ];
         // split so this file does not match itself
         let banned = [
