@@ -102,6 +102,11 @@ fn input_problems(config: &Config) -> Vec<String> {
             problems.push(format!("ntp.key_file: {e}"));
         }
     }
+    if let Some(s) = &config.snmp {
+        if let Err(e) = crate::poller::load_profiles(s) {
+            problems.extend(e);
+        }
+    }
     if let Some(t) = &config.traps {
         if let Err(e) = crate::proto::snmp::trapdb::TrapDb::load(&t.trap_db) {
             problems.extend(e.into_iter().map(|m| format!("traps.trap_db: {m}")));
@@ -252,6 +257,23 @@ pub async fn run_until(
         inputs.spawn_group("tcp_checks", &telemetry, &shutdown, |set| {
             crate::checks::spawn_tcp(cfg, &ctx, set)
         });
+    }
+    // SNMP polling: one task per device (and per discovery entry), devices are components of
+    // kind "check" like ping targets; stopped by `shutdown` like the inputs (poller/mod.rs).
+    if cfg.snmp.is_some() {
+        let ctx = crate::checks::CheckContext::new(
+            cfg,
+            devices.clone(),
+            pipeline.clone(),
+            telemetry.clone(),
+            settings.hostname(),
+            shutdown.clone(),
+        );
+        let mut started = Ok(());
+        inputs.spawn_group("snmp", &telemetry, &shutdown, |set| {
+            started = crate::poller::spawn(cfg, &ctx, set);
+        });
+        started.map_err(anyhow::Error::msg)?;
     }
     // From here only the input tasks hold the pipeline: when they end, every queue closes.
     drop(pipeline);

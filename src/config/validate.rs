@@ -88,7 +88,9 @@ pub fn check(c: &Config) -> Vec<(Vec<Seg>, String)> {
         super::snmp::check_snmp(snmp, &mut out);
         let mut seen = HashSet::new();
         for (i, d) in snmp.devices.iter().enumerate() {
-            if !seen.insert(d.ip_address) {
+            // Simulators and port forwards put several agents on one address: the pair is
+            // what identifies a device.
+            if !seen.insert((d.ip_address, d.port.unwrap_or(161))) {
                 out.push((
                     vec![
                         Seg::Key("snmp".into()),
@@ -96,7 +98,11 @@ pub fn check(c: &Config) -> Vec<(Vec<Seg>, String)> {
                         Seg::Index(i),
                         Seg::Key("ip_address".into()),
                     ],
-                    format!("device {} is listed twice", d.ip_address),
+                    format!(
+                        "device {}:{} is listed twice",
+                        d.ip_address,
+                        d.port.unwrap_or(161)
+                    ),
                 ));
             }
         }

@@ -85,6 +85,16 @@ pub enum SampleValue {
     Counter64(u64),
 }
 
+impl SampleValue {
+    pub fn as_f64(self) -> f64 {
+        match self {
+            SampleValue::Number(n) => n,
+            SampleValue::Counter32(n) => f64::from(n),
+            SampleValue::Counter64(n) => n as f64,
+        }
+    }
+}
+
 /// How the value is submitted; `flag_stream` is expanded to gauges by evaluate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MetricKind {

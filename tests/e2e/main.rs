@@ -13,6 +13,7 @@ mod drain;
 mod forward;
 mod metrics_out;
 mod ntp;
+mod snmp_poll;
 mod status_page;
 mod syslog_in;
 mod traps;

@@ -16,7 +16,7 @@
 #                       name without .snmprec[.bz2]); ports = one port per recording, community
 #                       'public', ports SNMPSIM_PORT, SNMPSIM_PORT+1, ... in the order recordings,
 #                       then extra files [community]
-#   SNMPSIM_RECORDINGS  recordings from snmpsim-data, as <category>/<name>
+#   SNMPSIM_RECORDINGS  recordings from snmpsim-data, as <category>/<name> (empty: none)
 #                       [network/switch/cisco-c3560 network/router/juniper-mx960-12-3r6-6]
 #   SNMPSIM_DATA_SRC    directory to take recordings from instead of the installed snmpsim-data
 #   SNMPSIM_EXTRA_DIR   directory whose *.snmprec files are served too, under their own names
@@ -54,7 +54,7 @@ if [ -z "${PYTHON:-}" ]; then
 fi
 : "${SNMPSIM_PORT:=16101}"
 : "${SNMPSIM_MODE:=community}"
-: "${SNMPSIM_RECORDINGS:=network/switch/cisco-c3560 network/router/juniper-mx960-12-3r6-6}"
+: "${SNMPSIM_RECORDINGS=network/switch/cisco-c3560 network/router/juniper-mx960-12-3r6-6}"
 : "${SNMPSIM_DATA_SRC:=}"
 SNMPSIM_EXTRA_DIR=${SNMPSIM_EXTRA_DIR-$REPO/tests/fixtures/snmprec}
 check_port "$SNMPSIM_PORT" SNMPSIM_PORT

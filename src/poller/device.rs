@@ -1,0 +1,447 @@
+//! One device's poll: identify it (sysObjectID, sysUpTime, sysName), select its profile, fetch
+//! the profile's scalars and columns, and turn the values into metric records with rates.
+//!
+//! The decisions are [`DeviceState`] methods without IO (`identify`, `report`), so they are
+//! unit-tested with fabricated values; [`poll_once`] only asks the session and passes answers on.
+
+use std::collections::{BTreeMap, HashSet};
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::event::{MetricRecord, MetricType};
+use crate::profiles::{Evaluation, MetricKind, Plan, Profile, ProfileStore, Sample};
+use crate::proto::snmp::{Oid, Value, VarBind};
+
+use super::counters::{Counters, NoRate};
+use super::session::{Session, SnmpError};
+
+/// sysDescr.0, sysObjectID.0, sysUpTime.0, sysName.0.
+pub const SYS_DESCR: [u32; 9] = [1, 3, 6, 1, 2, 1, 1, 1, 0];
+pub const SYS_OBJECT_ID: [u32; 9] = [1, 3, 6, 1, 2, 1, 1, 2, 0];
+pub const SYS_UPTIME: [u32; 9] = [1, 3, 6, 1, 2, 1, 1, 3, 0];
+pub const SYS_NAME: [u32; 9] = [1, 3, 6, 1, 2, 1, 1, 5, 0];
+
+/// The fixed facts of a polled device, after config and discovery.
+#[derive(Clone, Debug)]
+pub struct DeviceIdentity {
+    pub ip: IpAddr,
+    /// Tags on every metric of the device: global tags, `snmp_device`, `device_namespace`, the
+    /// device's tags (and `autodiscovery_subnet` for discovered ones).
+    pub tags: Vec<String>,
+    /// `profile:` from the config: used instead of matching sysObjectID.
+    pub profile: Option<String>,
+}
+
+/// What the identifying GET answered.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Identity {
+    pub sys_object_id: Option<Oid>,
+    pub uptime: Option<u32>,
+    pub sys_name: Option<String>,
+}
+
+impl Identity {
+    pub fn oids() -> Vec<Oid> {
+        [SYS_OBJECT_ID, SYS_UPTIME, SYS_NAME]
+            .iter()
+            .filter_map(|a| Oid::from_arcs(a).ok())
+            .collect()
+    }
+
+    pub fn from_varbinds(vbs: &[VarBind]) -> Identity {
+        let mut id = Identity::default();
+        for vb in vbs {
+            match (vb.oid.arcs(), &vb.value) {
+                (a, Value::Oid(o)) if a == SYS_OBJECT_ID => id.sys_object_id = Some(o.clone()),
+                (a, Value::TimeTicks(t)) if a == SYS_UPTIME => id.uptime = Some(*t),
+                (a, Value::OctetString(s)) if a == SYS_NAME => {
+                    let n = String::from_utf8_lossy(s).trim().to_string();
+                    if !n.is_empty() {
+                        id.sys_name = Some(n);
+                    }
+                }
+                _ => {}
+            }
+        }
+        id
+    }
+}
+
+/// What one poll produced, for status and telemetry.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PollSummary {
+    pub profile: String,
+    pub values: usize,
+    pub metrics: usize,
+    pub interfaces: usize,
+    /// Counter samples that gave no rate this time (first poll, reset).
+    pub skipped: usize,
+    pub rebooted: bool,
+}
+
+/// Why a poll failed.
+#[derive(Debug)]
+pub enum PollError {
+    /// The identifying GET failed: the device is unreachable with these credentials.
+    NoAnswer(SnmpError),
+    /// The device answered the identifying GET, then fetching the profile's values failed.
+    Fetch(SnmpError),
+    /// The device answered but no profile applies (no sysObjectID and no `profile:`, or a
+    /// `profile:` that does not exist).
+    NoProfile(String),
+}
+
+impl std::fmt::Display for PollError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PollError::NoAnswer(e) => write!(f, "{e}"),
+            PollError::Fetch(e) => write!(f, "answered, then: {e}"),
+            PollError::NoProfile(m) => write!(f, "{m}"),
+        }
+    }
+}
+
+impl PollError {
+    pub fn reason(&self) -> &'static str {
+        match self {
+            PollError::NoAnswer(e) | PollError::Fetch(e) => e.reason(),
+            PollError::NoProfile(_) => "no_profile",
+        }
+    }
+}
+
+/// A device's memory between polls.
+pub struct DeviceState {
+    pub id: DeviceIdentity,
+    profile: Option<(Arc<Profile>, Plan)>,
+    sys_object_id: Option<Oid>,
+    counters: Counters,
+    last_uptime: Option<u32>,
+    last_boots: Option<u32>,
+    /// The sysName learned by polling.
+    pub sys_name: Option<String>,
+    /// Scalars and columns of the plan the device did not have at the last full poll: left out
+    /// of the polls in between (agents are slowest on what they lack; Datadog's Agent drops
+    /// them too), asked again every [`FULL_POLL_EVERY`] polls and after a reboot.
+    absent: HashSet<Oid>,
+    polls_since_full: u32,
+}
+
+/// Every this many polls the whole plan is asked again, absent OIDs included.
+pub const FULL_POLL_EVERY: u32 = 10;
+
+impl DeviceState {
+    pub fn new(id: DeviceIdentity) -> DeviceState {
+        DeviceState {
+            id,
+            profile: None,
+            sys_object_id: None,
+            counters: Counters::new(),
+            last_uptime: None,
+            last_boots: None,
+            sys_name: None,
+            absent: HashSet::new(),
+            polls_since_full: 0,
+        }
+    }
+
+    /// Takes in the identifying answer: selects the profile (again when sysObjectID changed)
+    /// and notices a reboot (sysUpTime went backwards, or snmpEngineBoots changed), after which
+    /// no rate is computed across it. Returns whether the device rebooted.
+    pub fn identify(
+        &mut self,
+        ident: &Identity,
+        boots: Option<u32>,
+        store: &ProfileStore,
+    ) -> Result<bool, PollError> {
+        if let Some(n) = &ident.sys_name {
+            self.sys_name = Some(n.clone());
+        }
+        let mut rebooted = false;
+        if let (Some(prev), Some(now)) = (self.last_uptime, ident.uptime) {
+            // TimeTicks wrap after 497 days: a fall from near the top is a wrap, not a reboot.
+            if now < prev && prev - now < u32::MAX / 2 {
+                rebooted = true;
+            }
+        }
+        if let (Some(prev), Some(now)) = (self.last_boots, boots) {
+            rebooted |= prev != now;
+        }
+        if ident.uptime.is_some() {
+            self.last_uptime = ident.uptime;
+        }
+        if boots.is_some() {
+            self.last_boots = boots;
+        }
+        if rebooted {
+            self.counters.clear();
+            self.absent.clear();
+        }
+        let changed = self.sys_object_id != ident.sys_object_id;
+        if self.profile.is_none() || changed {
+            self.sys_object_id = ident.sys_object_id.clone();
+            let p = match (&self.id.profile, &ident.sys_object_id) {
+                (Some(name), _) => store.get(name).ok_or_else(|| {
+                    PollError::NoProfile(format!("profile `{name}` is not loaded"))
+                })?,
+                (None, Some(oid)) => store.select(oid).ok_or_else(|| {
+                    PollError::NoProfile(format!("no profile matches sysObjectID {oid}"))
+                })?,
+                (None, None) => {
+                    return Err(PollError::NoProfile(
+                        "the device did not return sysObjectID.0; set `profile:` for it".into(),
+                    ))
+                }
+            };
+            if changed {
+                self.counters.clear();
+            }
+            self.absent.clear();
+            let plan = p.plan();
+            self.profile = Some((p, plan));
+        }
+        Ok(rebooted)
+    }
+
+    pub fn profile(&self) -> Option<&Arc<Profile>> {
+        self.profile.as_ref().map(|(p, _)| p)
+    }
+
+    pub fn plan(&self) -> Option<&Plan> {
+        self.profile.as_ref().map(|(_, p)| p)
+    }
+
+    /// What to ask this poll: the plan without what the device lacked at the last full poll,
+    /// or the whole plan when a full poll is due. Returns whether this is a full poll.
+    pub fn next_fetch(&mut self) -> (Plan, bool) {
+        let plan = self.plan().cloned().unwrap_or_default();
+        let full = self.absent.is_empty() || self.polls_since_full >= FULL_POLL_EVERY;
+        if full {
+            self.absent.clear();
+            self.polls_since_full = 0;
+            return (plan, true);
+        }
+        self.polls_since_full += 1;
+        let keep = |o: &Oid| !self.absent.contains(o);
+        let scalars = plan.scalars.iter().filter(|o| keep(o)).cloned().collect();
+        let columns = plan.columns.iter().filter(|o| keep(o)).cloned().collect();
+        (Plan { scalars, columns }, false)
+    }
+
+    /// After a full poll: remembers the scalars and columns that returned nothing.
+    pub fn note_absent(&mut self, plan: &Plan, values: &BTreeMap<Oid, Value>) {
+        self.polls_since_full = 1;
+        for s in &plan.scalars {
+            if !values.contains_key(s) {
+                self.absent.insert(s.clone());
+            }
+        }
+        for c in &plan.columns {
+            let has = values
+                .range(c.clone()..)
+                .next()
+                .is_some_and(|(o, _)| o.starts_with(c));
+            if !has {
+                self.absent.insert(c.clone());
+            }
+        }
+    }
+
+    /// The metric records of one poll. `at` is the poll's monotonic time (rates use the real
+    /// spacing of polls); `ts` its Unix time; `host` the `host` resource.
+    pub fn report(
+        &mut self,
+        eval: &Evaluation,
+        ident: &Identity,
+        at: Duration,
+        ts: i64,
+        host: &str,
+        out: &mut Vec<MetricRecord>,
+    ) -> PollSummary {
+        let profile_name = self.profile().map(|p| p.name.clone()).unwrap_or_default();
+        let mut tags = self.id.tags.clone();
+        push_unique(&mut tags, format!("snmp_profile:{profile_name}"));
+        if let Some(v) = self.profile().and_then(|p| p.vendor.clone()) {
+            push_unique(&mut tags, format!("device_vendor:{v}"));
+        }
+        for t in &eval.device_tags {
+            push_unique(&mut tags, t.clone());
+        }
+        let start = out.len();
+        let gauge = |name: &str, value: f64, tags: Vec<String>| MetricRecord {
+            metric: name.to_string(),
+            kind: MetricType::Gauge,
+            timestamp: ts,
+            value,
+            tags,
+            host: Some(host.to_string()),
+            interval: None,
+        };
+        out.push(gauge("snmp.device.reachable", 1.0, tags.clone()));
+        out.push(gauge("snmp.device.unreachable", 0.0, tags.clone()));
+        out.push(gauge("snmp.devices_monitored", 1.0, tags.clone()));
+        if let Some(u) = ident.uptime {
+            if !eval
+                .samples
+                .iter()
+                .any(|s| s.name == "snmp.sysUpTimeInstance")
+            {
+                out.push(gauge("snmp.sysUpTimeInstance", f64::from(u), tags.clone()));
+            }
+        }
+        self.counters.begin();
+        let mut skipped = 0;
+        for s in &eval.samples {
+            let mut t = tags.clone();
+            for x in &s.tags {
+                push_unique(&mut t, x.clone());
+            }
+            match s.kind {
+                MetricKind::Gauge => {
+                    out.push(gauge(&s.name, s.value.as_f64() * s.scale, t));
+                }
+                MetricKind::Rate => match self.rate(s, &t, at) {
+                    Ok(v) => out.push(gauge(&s.name, v, t)),
+                    Err(_) => skipped += 1,
+                },
+                MetricKind::MonotonicCount | MetricKind::MonotonicCountAndRate => {
+                    let key = series_key(&s.name, &t);
+                    match self.counters.delta(&key, s.value, at) {
+                        Ok((d, secs)) => {
+                            if s.kind == MetricKind::MonotonicCountAndRate {
+                                out.push(gauge(
+                                    &format!("{}.rate", s.name),
+                                    d * s.scale / secs,
+                                    t.clone(),
+                                ));
+                            }
+                            out.push(MetricRecord {
+                                metric: s.name.clone(),
+                                kind: MetricType::Count,
+                                timestamp: ts,
+                                value: d * s.scale,
+                                tags: t,
+                                host: Some(host.to_string()),
+                                interval: Some(secs.round().max(1.0) as u64),
+                            });
+                        }
+                        Err(_) => skipped += 1,
+                    }
+                }
+            }
+        }
+        self.counters.sweep();
+        PollSummary {
+            profile: profile_name,
+            values: 0,
+            metrics: out.len() - start,
+            interfaces: eval.interfaces.len(),
+            skipped,
+            rebooted: false,
+        }
+    }
+
+    fn rate(&mut self, s: &Sample, tags: &[String], at: Duration) -> Result<f64, NoRate> {
+        let key = series_key(&s.name, tags);
+        self.counters.rate(&key, s.value, s.scale, at)
+    }
+
+    /// The records of a poll that got no answer: unreachable, still monitored.
+    pub fn unreachable(&self, ts: i64, host: &str) -> Vec<MetricRecord> {
+        let mut tags = self.id.tags.clone();
+        if let Some(p) = self.profile() {
+            push_unique(&mut tags, format!("snmp_profile:{}", p.name));
+        }
+        [
+            ("snmp.device.reachable", 0.0),
+            ("snmp.device.unreachable", 1.0),
+            ("snmp.devices_monitored", 1.0),
+        ]
+        .into_iter()
+        .map(|(m, v)| MetricRecord {
+            metric: m.to_string(),
+            kind: MetricType::Gauge,
+            timestamp: ts,
+            value: v,
+            tags: tags.clone(),
+            host: Some(host.to_string()),
+            interval: None,
+        })
+        .collect()
+    }
+}
+
+fn push_unique(tags: &mut Vec<String>, t: String) {
+    if !tags.contains(&t) {
+        tags.push(t);
+    }
+}
+
+fn series_key(name: &str, tags: &[String]) -> String {
+    let mut k = String::with_capacity(name.len() + tags.iter().map(|t| t.len() + 1).sum::<usize>());
+    k.push_str(name);
+    for t in tags {
+        k.push('|');
+        k.push_str(t);
+    }
+    k
+}
+
+/// One poll over the network: identify, fetch the plan, evaluate, report.
+pub async fn poll_once(
+    session: &Session,
+    state: &mut DeviceState,
+    store: &ProfileStore,
+    at: Duration,
+    host: &str,
+    out: &mut Vec<MetricRecord>,
+) -> Result<PollSummary, PollError> {
+    let ident = Identity::from_varbinds(
+        &session
+            .get(&Identity::oids())
+            .await
+            .map_err(PollError::NoAnswer)?,
+    );
+    let boots = session.engine().map(|(_, boots, _)| boots);
+    let rebooted = state.identify(&ident, boots, store)?;
+    let ts = chrono::Utc::now().timestamp();
+    let (plan, full) = state.next_fetch();
+    let mut values: BTreeMap<Oid, Value> = BTreeMap::new();
+    let mut fetched = 0;
+    if !plan.scalars.is_empty() {
+        for vb in session.get(&plan.scalars).await.map_err(PollError::Fetch)? {
+            keep(&mut values, vb, &mut fetched);
+        }
+    }
+    if !plan.columns.is_empty() {
+        for vb in session
+            .walk(&plan.columns)
+            .await
+            .map_err(PollError::Fetch)?
+        {
+            keep(&mut values, vb, &mut fetched);
+        }
+    }
+    if full {
+        state.note_absent(&plan, &values);
+    }
+    let Some(profile) = state.profile().cloned() else {
+        return Err(PollError::NoProfile("no profile".into()));
+    };
+    let eval = profile.evaluate(&values);
+    let mut summary = state.report(&eval, &ident, at, ts, host, out);
+    summary.values = fetched;
+    summary.rebooted = rebooted;
+    Ok(summary)
+}
+
+fn keep(values: &mut BTreeMap<Oid, Value>, vb: VarBind, n: &mut usize) {
+    match vb.value {
+        Value::NoSuchObject | Value::NoSuchInstance | Value::EndOfMibView | Value::Null => {}
+        v => {
+            *n += 1;
+            values.insert(vb.oid, v);
+        }
+    }
+}
