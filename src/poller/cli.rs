@@ -21,11 +21,14 @@ pub enum SnmpCommand {
     Get(SnmpArgs),
     /// Walk each OID's subtree (GETBULK, GETNEXT for v1); prints like `snmpbulkwalk -On`.
     Walk(SnmpArgs),
+    /// Scan a subnet: every address is asked for sysObjectID, sysName and sysDescr with the
+    /// given credentials; prints the devices that answer, with the profile they would get.
+    Discover(DiscoverArgs),
 }
 
-/// net-snmp's flags.
+/// net-snmp's security and timing flags, shared by every `snmp` command.
 #[derive(Args, Debug)]
-pub struct SnmpArgs {
+pub struct SecurityArgs {
     /// SNMP version: 1, 2c or 3.
     #[arg(short = 'v', default_value = "2c")]
     pub version: String,
@@ -62,6 +65,13 @@ pub struct SnmpArgs {
     /// Retries.
     #[arg(short = 'r', default_value = "5")]
     pub retries: u32,
+}
+
+/// `get` and `walk`: net-snmp's flags, a target and OIDs.
+#[derive(Args, Debug)]
+pub struct SnmpArgs {
+    #[command(flatten)]
+    pub sec: SecurityArgs,
     /// Output options; accepted for net-snmp compatibility (output is always numeric, -On).
     #[arg(short = 'O')]
     pub output: Option<String>,
@@ -75,11 +85,38 @@ pub struct SnmpArgs {
     pub oids: Vec<String>,
 }
 
+/// `discover`: the security flags, a subnet and how to scan it.
+#[derive(Args, Debug)]
+pub struct DiscoverArgs {
+    #[command(flatten)]
+    pub sec: SecurityArgs,
+    /// SNMP port of the devices.
+    #[arg(long, default_value = "161")]
+    pub port: u16,
+    /// Addresses asked at once.
+    #[arg(long, default_value = "64")]
+    pub workers: usize,
+    /// A directory of your own profiles (repeatable), as `snmp.profiles`.
+    #[arg(long = "profiles")]
+    pub profiles: Vec<std::path::PathBuf>,
+    /// The subnet, e.g. 10.0.1.0/24 (at most 65,536 addresses).
+    pub cidr: String,
+}
+
 /// Runs the command; prints results to stdout and problems to stderr; returns the exit code.
 pub async fn run(cmd: SnmpCommand) -> u8 {
     let (walk, args) = match cmd {
         SnmpCommand::Get(a) => (false, a),
         SnmpCommand::Walk(a) => (true, a),
+        SnmpCommand::Discover(d) => {
+            return match super::discovery::cli(&d).await {
+                Ok(code) => code,
+                Err(e) => {
+                    eprintln!("nocbox snmp discover: {e}");
+                    1
+                }
+            }
+        }
     };
     match execute(walk, &args).await {
         Ok(code) => code,
@@ -161,25 +198,9 @@ fn print(out: &mut impl Write, vbs: &[VarBind]) {
 
 async fn config(args: &SnmpArgs) -> Result<SessionConfig, String> {
     let target = resolve(&args.target).await?;
-    let security = match args.version.as_str() {
-        "1" => Security::Community {
-            version: Version::V1,
-            community: args.community.as_bytes().to_vec(),
-        },
-        "2c" | "2" => Security::Community {
-            version: Version::V2c,
-            community: args.community.as_bytes().to_vec(),
-        },
-        "3" => usm(args)?,
-        v => return Err(format!("-v {v}: use 1, 2c or 3")),
-    };
-    let timeout = Duration::try_from_secs_f64(args.timeout)
-        .ok()
-        .filter(|d| !d.is_zero())
-        .ok_or_else(|| format!("-t {}: a positive number of seconds", args.timeout))?;
-    let mut cfg = SessionConfig::new(target, security);
-    cfg.timeout = timeout;
-    cfg.retries = args.retries;
+    let mut cfg = SessionConfig::new(target, security(&args.sec)?);
+    cfg.timeout = timeout(&args.sec)?;
+    cfg.retries = args.sec.retries;
     // one outstanding request, as net-snmp: the CLI is for comparing, not for speed
     cfg.max_in_flight = 1;
     cfg.oid_batch_size = args.oids.len().max(1);
@@ -193,7 +214,31 @@ async fn config(args: &SnmpArgs) -> Result<SessionConfig, String> {
     Ok(cfg)
 }
 
-fn usm(args: &SnmpArgs) -> Result<Security, String> {
+/// `-t` as a duration.
+pub fn timeout(args: &SecurityArgs) -> Result<Duration, String> {
+    Duration::try_from_secs_f64(args.timeout)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("-t {}: a positive number of seconds", args.timeout))
+}
+
+/// The engine's security parameters from `-v`, `-c` and the v3 flags.
+pub fn security(args: &SecurityArgs) -> Result<Security, String> {
+    Ok(match args.version.as_str() {
+        "1" => Security::Community {
+            version: Version::V1,
+            community: args.community.as_bytes().to_vec(),
+        },
+        "2c" | "2" => Security::Community {
+            version: Version::V2c,
+            community: args.community.as_bytes().to_vec(),
+        },
+        "3" => usm(args)?,
+        v => return Err(format!("-v {v}: use 1, 2c or 3")),
+    })
+}
+
+fn usm(args: &SecurityArgs) -> Result<Security, String> {
     let name = args.user.as_deref().ok_or("-v 3 needs a user name (-u)")?;
     let level = args.level.to_ascii_lowercase();
     let (auth, privacy) = match level.as_str() {

@@ -15,11 +15,12 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::checks::spread;
-use crate::config::{Credentials, DiscoveryConfig, SnmpConfig};
+use crate::config::{DiscoveryConfig, SnmpConfig};
+use crate::profiles::ProfileStore;
 use crate::proto::snmp::{Oid, Value};
 
 use super::device::{SYS_DESCR, SYS_NAME, SYS_OBJECT_ID, SYS_UPTIME};
-use super::session::{Session, SessionConfig};
+use super::session::{Security, Session, SessionConfig};
 use super::transport::Transport;
 use super::{security, DeviceSpec, Poller};
 
@@ -57,20 +58,19 @@ fn text(v: &Value) -> String {
 async fn probe(
     transport: &Transport,
     ip: IpAddr,
-    creds: &[Credentials],
+    creds: &[Security],
     s: &ScanSettings,
 ) -> Option<Found> {
     let oids: Vec<Oid> = [SYS_OBJECT_ID, SYS_NAME, SYS_DESCR, SYS_UPTIME]
         .iter()
         .filter_map(|a| Oid::from_arcs(a).ok())
         .collect();
-    for (i, c) in creds.iter().enumerate() {
-        let Ok(security) = security(c) else { continue };
+    for (i, security) in creds.iter().enumerate() {
         let session = Session::new(
             transport.clone(),
             SessionConfig {
                 target: SocketAddr::new(ip, s.port),
-                security,
+                security: security.clone(),
                 timeout: s.timeout,
                 retries: s.retries,
                 max_in_flight: 1,
@@ -111,7 +111,7 @@ async fn probe(
 pub async fn scan(
     transport: &Transport,
     addrs: Vec<IpAddr>,
-    creds: Arc<Vec<Credentials>>,
+    creds: Arc<Vec<Security>>,
     s: &ScanSettings,
     progress: impl Fn(usize, usize, usize),
 ) -> Vec<Found> {
@@ -170,6 +170,90 @@ pub fn dedup(mut found: Vec<Found>) -> Vec<Found> {
     kept
 }
 
+/// `nocbox snmp discover CIDR`: one scan with the CLI's credentials, progress on stderr, one line
+/// per device on stdout: address, sysName, sysObjectID, the profile it would get, sysDescr.
+pub async fn cli(a: &super::cli::DiscoverArgs) -> Result<u8, String> {
+    let net: ipnet::IpNet = a.cidr.parse().map_err(|_| {
+        format!(
+            "{}: not a subnet in CIDR notation (like 10.0.1.0/24)",
+            a.cidr
+        )
+    })?;
+    let size = match net {
+        ipnet::IpNet::V4(n) => n.prefix_len() >= 16,
+        ipnet::IpNet::V6(n) => n.prefix_len() >= 112,
+    };
+    if !size {
+        return Err(format!(
+            "{net} has more than 65,536 addresses; scan /16 (IPv6 /112) or smaller"
+        ));
+    }
+    let store = ProfileStore::load(&a.profiles).map_err(|errs| {
+        errs.iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("; ")
+    })?;
+    let settings = ScanSettings {
+        port: a.port,
+        timeout: super::cli::timeout(&a.sec)?,
+        retries: a.sec.retries.min(1),
+        workers: a.workers.clamp(1, 1024),
+        check_source: true,
+    };
+    let creds = Arc::new(vec![super::cli::security(&a.sec)?]);
+    let addrs: Vec<IpAddr> = net.hosts().collect();
+    let total = addrs.len();
+    let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let found = scan(
+        &Transport::new(),
+        addrs,
+        creds,
+        &settings,
+        |done, total, n| {
+            if tty {
+                eprint!("\rscanned {done}/{total}, {n} answered");
+            } else if done % 256 == 0 || done == total {
+                eprintln!("scanned {done}/{total}, {n} answered");
+            }
+        },
+    )
+    .await;
+    if tty {
+        eprintln!();
+    }
+    let all = found.len();
+    let found = dedup(found);
+    for f in &found {
+        let oid = f
+            .sys_object_id
+            .as_ref()
+            .map_or("-".to_string(), |o| o.to_string());
+        let profile = f
+            .sys_object_id
+            .as_ref()
+            .and_then(|o| store.select(o))
+            .map_or("-".to_string(), |p| p.name.clone());
+        let name = if f.sys_name.is_empty() {
+            "-"
+        } else {
+            &f.sys_name
+        };
+        let descr = f.sys_descr.lines().next().unwrap_or("");
+        println!("{}\t{name}\t{oid}\t{profile}\t{descr}", f.ip);
+    }
+    eprintln!(
+        "{} devices in {net} ({total} addresses asked, {all} answered{})",
+        found.len(),
+        if all > found.len() {
+            "; devices answering on several addresses are listed once"
+        } else {
+            ""
+        }
+    );
+    Ok(0)
+}
+
 struct Known {
     stop: CancellationToken,
     misses: u32,
@@ -200,7 +284,13 @@ pub fn spawn(p: Arc<Poller>, s: &SnmpConfig, d: DiscoveryConfig, set: &mut JoinS
             .component(&format!("snmp_discovery:{subnet}"), crate::checks::KIND);
         comp.set_healthy(true);
         comp.set_message("first scan starting");
-        let creds = Arc::new(d.credentials());
+        // Credentials and their engine form, index for index.
+        let (creds, securities): (Vec<_>, Vec<_>) = d
+            .credentials()
+            .into_iter()
+            .filter_map(|c| security(&c).ok().map(|s| (c, s)))
+            .unzip();
+        let securities = Arc::new(securities);
         let addrs: Vec<IpAddr> = d
             .addresses()
             .into_iter()
@@ -219,7 +309,7 @@ pub fn spawn(p: Arc<Poller>, s: &SnmpConfig, d: DiscoveryConfig, set: &mut JoinS
             let c = comp.clone();
             let found = tokio::select! {
                 _ = p.ctx.shutdown.cancelled() => break,
-                f = scan(&p.transport, addrs.clone(), creds.clone(), &settings, move |done, total, n| {
+                f = scan(&p.transport, addrs.clone(), securities.clone(), &settings, move |done, total, n| {
                     if done % 64 == 0 || done == total {
                         c.set_message(format!("scanning: {done}/{total} addresses, {n} answered"));
                     }

@@ -58,9 +58,18 @@ fn user_name(auth: &str, privacy: Option<&str>) -> String {
 
 impl Snmpd {
     fn start(dir: &Path, addresses: u8) -> Snmpd {
-        let dir = dir.join("snmpd");
+        Self::start_on(
+            dir,
+            &(1..=addresses).collect::<Vec<_>>(),
+            "snmpd-test",
+            free_port(),
+        )
+    }
+
+    /// Answers on 127.0.0.`a` for each of `addrs`, port `port`, as sysName `name`.
+    fn start_on(dir: &Path, addrs: &[u8], name: &str, port: u16) -> Snmpd {
+        let dir = dir.join(format!("snmpd-{name}"));
         fs::create_dir_all(dir.join("persist")).unwrap();
-        let port = free_port();
         let mut users = String::new();
         for a in NET_SNMP_AUTH {
             for p in NET_SNMP_PRIV {
@@ -74,7 +83,8 @@ impl Snmpd {
             }
         }
         users += "createUser noAuthUser\nrouser noAuthUser noauth\n";
-        let listen: Vec<String> = (1..=addresses)
+        let listen: Vec<String> = addrs
+            .iter()
             .map(|i| format!("udp:127.0.0.{i}:{port}"))
             .collect();
         let conf = include_str!("../peers/snmpd.conf.in")
@@ -83,6 +93,10 @@ impl Snmpd {
                 &format!("agentAddress {}", listen.join(",")),
             )
             .replace("rocommunity  public  127.0.0.1", "rocommunity  public")
+            .replace(
+                "sysName        snmpd-test",
+                &format!("sysName        {name}"),
+            )
             .replace("@DIR@", &dir.display().to_string())
             .replace("@USERS@", &users);
         fs::write(dir.join("snmpd.conf"), conf).unwrap();
@@ -114,7 +128,9 @@ impl Snmpd {
             }),
         }));
         let ready = wait_for(10, || {
-            probe.send_to(&get, ("127.0.0.1", s.port)).ok()?;
+            probe
+                .send_to(&get, (format!("127.0.0.{}", addrs[0]).as_str(), s.port))
+                .ok()?;
             let mut b = [0u8; 512];
             probe.recv_from(&mut b).ok().map(|_| ())
         });
@@ -559,4 +575,80 @@ fn failures_are_named_and_the_other_devices_keep_being_polled() {
     stop_silent.store(true, std::sync::atomic::Ordering::Relaxed);
     stop_garbage.store(true, std::sync::atomic::Ordering::Relaxed);
     drop(snmpd);
+}
+
+#[test]
+fn discovery_finds_devices_once_and_polls_them() {
+    let dir = scratch("snmp-discover");
+    let port = free_port();
+    // One agent on four addresses (one device, several addresses), another on .9.
+    let a = Snmpd::start_on(&dir, &[1, 2, 3, 4], "multi-homed", port);
+    let b = Snmpd::start_on(&dir, &[9], "lonely", port);
+    // The CLI: one line per device, the multi-homed one at its lowest address.
+    let out = run(Command::new(BIN).args([
+        "snmp",
+        "discover",
+        "-c",
+        "public",
+        "-t",
+        "0.3",
+        "-r",
+        "0",
+        "--port",
+        &port.to_string(),
+        "127.0.0.0/28",
+    ]));
+    let lines: Vec<&str> = out.lines().filter(|l| l.starts_with("127.")).collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(
+        lines[0].starts_with("127.0.0.1\tmulti-homed\t1.3.6.1.4.1.8072.3.2.10\tgeneric"),
+        "{out}"
+    );
+    assert!(lines[1].starts_with("127.0.0.9\tlonely\t"), "{out}");
+    assert!(
+        out.contains("2 devices in 127.0.0.0/28 (14 addresses asked, 5 answered"),
+        "{out}"
+    );
+
+    // The service: the same devices are polled, tagged with the subnet.
+    let cfg = format!(
+        "api: {{ listen: 127.0.0.1:0 }}\n\
+         snmp:\n  interval: 2s\n  timeout: 300ms\n  retries: 1\n  discovery:\n\
+         \x20   - {{ network_address: 127.0.0.0/28, port: {port}, ignored_ip_addresses: [127.0.0.5], authentications: [{{ community_string: wrong }}, {{ community_string: public }}], tags: [\"found:yes\"] }}\n\
+         outputs: {{ stdout: {{ enabled: true }} }}\n\
+         shutdown: {{ drain_period: 0s }}\n"
+    );
+    let nb = Nocbox::start("snmp-discover", &cfg);
+    for ip in ["127.0.0.1", "127.0.0.9"] {
+        let name = format!("snmp:{ip}:{port}");
+        let c = wait_component(&nb, &name, true, 30);
+        assert_eq!(c["detail"]["credentials"], "v2c", "{c}");
+        let m = wait_metric(
+            &nb,
+            "snmp.device.reachable",
+            &[
+                &format!("snmp_device:{ip}"),
+                "autodiscovery_subnet:127.0.0.0/28",
+                "found:yes",
+            ],
+            10,
+        );
+        assert_eq!(value(&m), 1.0);
+    }
+    let comps = nb.status()["components"].clone();
+    for ip in ["127.0.0.2", "127.0.0.3", "127.0.0.4"] {
+        assert!(
+            comps.get(format!("snmp:{ip}:{port}")).is_none(),
+            "{ip} is the same device as 127.0.0.1: {comps}"
+        );
+    }
+    let d = &comps["snmp_discovery:127.0.0.0/28"];
+    assert!(
+        d["message"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("2 devices polled"),
+        "{d}"
+    );
+    drop((a, b));
 }
