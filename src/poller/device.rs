@@ -445,3 +445,217 @@ fn keep(values: &mut BTreeMap<Oid, Value>, vb: VarBind, n: &mut usize) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn oid(s: &str) -> Oid {
+        s.parse().unwrap()
+    }
+
+    fn state() -> DeviceState {
+        DeviceState::new(DeviceIdentity {
+            ip: "10.0.0.1".parse().unwrap(),
+            tags: vec![
+                "snmp_device:10.0.0.1".into(),
+                "device_namespace:default".into(),
+            ],
+            profile: None,
+        })
+    }
+
+    fn ident(sys_object_id: &str, uptime: u32) -> Identity {
+        Identity {
+            sys_object_id: Some(oid(sys_object_id)),
+            uptime: Some(uptime),
+            sys_name: Some("core-sw01".into()),
+        }
+    }
+
+    /// A switch with one interface whose octet counter reads `octets`.
+    fn values(octets: u64) -> BTreeMap<Oid, Value> {
+        let mut v = BTreeMap::new();
+        v.insert(
+            oid("1.3.6.1.2.1.31.1.1.1.1.7"),
+            Value::OctetString(b"Gi0/7".to_vec()),
+        );
+        v.insert(
+            oid("1.3.6.1.2.1.31.1.1.1.18.7"),
+            Value::OctetString(b"uplink".to_vec()),
+        );
+        v.insert(oid("1.3.6.1.2.1.31.1.1.1.6.7"), Value::Counter64(octets));
+        v.insert(oid("1.3.6.1.2.1.31.1.1.1.15.7"), Value::Gauge32(1000));
+        v.insert(oid("1.3.6.1.2.1.2.2.1.8.7"), Value::Integer(1));
+        v
+    }
+
+    fn find<'a>(out: &'a [MetricRecord], name: &str) -> Option<&'a MetricRecord> {
+        out.iter().find(|m| m.metric == name)
+    }
+
+    #[test]
+    fn octets_become_a_rate_and_a_count_over_the_real_poll_spacing() {
+        let store = ProfileStore::builtin();
+        let mut st = state();
+        let c3560 = "1.3.6.1.4.1.9.1.617";
+        assert!(!st.identify(&ident(c3560, 1000), None, &store).unwrap());
+        assert_eq!(st.profile().unwrap().name, "cisco-catalyst");
+        let p = st.profile().unwrap().clone();
+        let mut out = Vec::new();
+        let sum = st.report(
+            &p.evaluate(&values(1_000)),
+            &ident(c3560, 1000),
+            Duration::from_secs(10),
+            1,
+            "nb",
+            &mut out,
+        );
+        assert!(
+            find(&out, "snmp.ifHCInOctets.rate").is_none(),
+            "a rate needs two polls"
+        );
+        assert!(sum.skipped > 0);
+        let up = find(&out, "snmp.device.reachable").unwrap();
+        assert_eq!(up.value, 1.0);
+        for t in [
+            "snmp_profile:cisco-catalyst",
+            "device_vendor:cisco",
+            "snmp_device:10.0.0.1",
+        ] {
+            assert!(up.tags.iter().any(|x| x == t), "{t} not in {:?}", up.tags);
+        }
+        let oper = find(&out, "snmp.ifOperStatus").unwrap();
+        assert!(
+            oper.tags.iter().any(|t| t == "interface:Gi0/7"),
+            "{:?}",
+            oper.tags
+        );
+        assert!(
+            oper.tags.iter().any(|t| t == "interface_alias:uplink"),
+            "{:?}",
+            oper.tags
+        );
+
+        // 75 s later (not the nominal 60): 75,000 more octets.
+        out.clear();
+        st.identify(&ident(c3560, 8500), None, &store).unwrap();
+        st.report(
+            &p.evaluate(&values(76_000)),
+            &ident(c3560, 8500),
+            Duration::from_secs(85),
+            2,
+            "nb",
+            &mut out,
+        );
+        let rate = find(&out, "snmp.ifHCInOctets.rate").unwrap();
+        assert_eq!(rate.value, 1000.0);
+        assert_eq!(rate.kind, MetricType::Gauge);
+        let count = find(&out, "snmp.ifHCInOctets").unwrap();
+        assert_eq!(
+            (count.kind, count.value, count.interval),
+            (MetricType::Count, 75_000.0, Some(75))
+        );
+        // 1000 B/s on a 1 Gb/s port: 8000 / 1e9 × 100 percent.
+        let bw = find(&out, "snmp.ifBandwidthInUsage.rate").unwrap();
+        assert!((bw.value - 0.0008).abs() < 1e-9, "{}", bw.value);
+    }
+
+    #[test]
+    fn a_reboot_or_another_sys_object_id_forgets_the_counters() {
+        let store = ProfileStore::builtin();
+        let mut st = state();
+        let c3560 = "1.3.6.1.4.1.9.1.617";
+        st.identify(&ident(c3560, 50_000), None, &store).unwrap();
+        let p = st.profile().unwrap().clone();
+        let mut out = Vec::new();
+        st.report(
+            &p.evaluate(&values(1_000)),
+            &ident(c3560, 50_000),
+            Duration::from_secs(0),
+            1,
+            "nb",
+            &mut out,
+        );
+        // sysUpTime went back: rebooted, no rate across it even though the counter grew.
+        assert!(st.identify(&ident(c3560, 100), None, &store).unwrap());
+        out.clear();
+        st.report(
+            &p.evaluate(&values(2_000)),
+            &ident(c3560, 100),
+            Duration::from_secs(60),
+            2,
+            "nb",
+            &mut out,
+        );
+        assert!(find(&out, "snmp.ifHCInOctets.rate").is_none());
+        // snmpEngineBoots changing is a reboot too; a TimeTicks wrap is not.
+        assert!(!st.identify(&ident(c3560, 200), Some(7), &store).unwrap());
+        assert!(st.identify(&ident(c3560, 300), Some(8), &store).unwrap());
+        let mut w = state();
+        w.identify(&ident(c3560, u32::MAX - 10), None, &store)
+            .unwrap();
+        assert!(
+            !w.identify(&ident(c3560, 50), None, &store).unwrap(),
+            "497-day wrap"
+        );
+        // A Juniper answers now: another profile.
+        st.identify(&ident("1.3.6.1.4.1.2636.1.1.1.2.21", 400), Some(8), &store)
+            .unwrap();
+        assert_eq!(st.profile().unwrap().name, "juniper-mx");
+    }
+
+    #[test]
+    fn without_sys_object_id_a_configured_profile_is_needed() {
+        let store = ProfileStore::builtin();
+        let mut st = state();
+        let none = Identity::default();
+        let e = st.identify(&none, None, &store).unwrap_err();
+        assert_eq!(e.reason(), "no_profile");
+        let mut named = DeviceState::new(DeviceIdentity {
+            profile: Some("juniper-srx".into()),
+            ..state().id
+        });
+        named.identify(&none, None, &store).unwrap();
+        assert_eq!(named.profile().unwrap().name, "juniper-srx");
+        let mut missing = DeviceState::new(DeviceIdentity {
+            profile: Some("nope".into()),
+            ..state().id
+        });
+        assert!(missing
+            .identify(&none, None, &store)
+            .unwrap_err()
+            .to_string()
+            .contains("`nope`"));
+    }
+
+    #[test]
+    fn what_a_device_lacks_is_asked_again_only_every_tenth_poll() {
+        let store = ProfileStore::builtin();
+        let mut st = state();
+        st.identify(&ident("1.3.6.1.4.1.9.1.617", 1), None, &store)
+            .unwrap();
+        let (plan, full) = st.next_fetch();
+        assert!(full);
+        st.note_absent(&plan, &values(1));
+        let (lean, full) = st.next_fetch();
+        assert!(!full);
+        assert!(
+            lean.columns.contains(&oid("1.3.6.1.2.1.31.1.1.1.6")),
+            "present column kept"
+        );
+        assert!(
+            lean.columns.len() < plan.columns.len(),
+            "absent columns dropped"
+        );
+        for _ in 2..FULL_POLL_EVERY {
+            assert!(!st.next_fetch().1);
+        }
+        assert!(st.next_fetch().1, "every tenth poll asks everything");
+        assert_eq!(
+            st.next_fetch().0,
+            plan,
+            "nothing noted absent after a full poll without note_absent"
+        );
+    }
+}
