@@ -95,6 +95,23 @@ pub(super) fn memory_usage(samples: &mut Vec<Sample>) {
         }
     }
     for (tags, [used, free, total, usage]) in rows {
+        if let (Some(pct), Some(t), None, None) = (usage, total, used, free) {
+            // A percentage and a size (Junos: jnxOperatingBuffer and jnxOperatingMemory): the
+            // bytes used and free follow, so every vendor has memory.used/free.
+            if t > 0.0 {
+                let u = t * pct / 100.0;
+                for (name, v) in [("snmp.memory.used", u), ("snmp.memory.free", t - u)] {
+                    samples.push(Sample {
+                        name: name.to_string(),
+                        value: SampleValue::Number(v),
+                        scale: 1.0,
+                        kind: MetricKind::Gauge,
+                        tags: tags.clone(),
+                    });
+                }
+            }
+            continue;
+        }
         if usage.is_some() {
             continue;
         }

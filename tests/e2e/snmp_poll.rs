@@ -426,6 +426,10 @@ fn recorded_cisco_and_juniper_devices_get_their_profiles_and_metrics() {
         assert!((0.0..=100.0).contains(&value(&cpu)), "{cpu}");
         let mem = wait_metric(&nb, "snmp.memory.usage", &base, 10);
         assert!((0.0..=100.0).contains(&value(&mem)), "{mem}");
+        for m in ["snmp.memory.used", "snmp.memory.free"] {
+            let v = wait_metric(&nb, m, &base, 10);
+            assert!(value(&v) > 0.0, "{v}");
+        }
         let iface = format!("interface:{ifname}");
         let mut t = base.to_vec();
         t.push(&iface);

@@ -259,11 +259,16 @@ fn juniper_srx_hand_made() {
     assert_eq!(
         number(one(
             &d,
-            "snmp.jnxOperatingMemory",
+            "snmp.memory.total",
             &["component:Routing Engine 0"]
         )),
         16384.0 * 1048576.0
     );
+    // Used and free follow from the size and the buffer percentage (34 %).
+    let used = number(one(&d, "snmp.memory.used", &["component:Routing Engine 0"]));
+    let free = number(one(&d, "snmp.memory.free", &["component:Routing Engine 0"]));
+    assert!((used - 0.34 * 16384.0 * 1048576.0).abs() < 1.0, "{used}");
+    assert!((used + free - 16384.0 * 1048576.0).abs() < 1.0, "{free}");
     assert_eq!(
         number(one(
             &d,
