@@ -576,6 +576,12 @@ fn failures_are_named_and_the_other_devices_keep_being_polled() {
         code, 200,
         "devices being down never fails nocbox's own health"
     );
+    assert_eq!(nb.get(&format!("/healthz/{good}")).0, 200);
+    assert_eq!(
+        nb.get(&format!("/healthz/{stopping}")).0,
+        503,
+        "the device's own health"
+    );
     stop_silent.store(true, std::sync::atomic::Ordering::Relaxed);
     stop_garbage.store(true, std::sync::atomic::Ordering::Relaxed);
     drop(snmpd);
