@@ -8,7 +8,7 @@
 
 mod env;
 mod lists;
-mod locate;
+pub(crate) mod locate;
 mod model;
 mod reach;
 mod secret;
