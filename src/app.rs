@@ -240,17 +240,18 @@ pub async fn run_until(
             traps.spawn(sockets, set, shutdown.clone())
         });
     }
-    // Reachability checks (ping, tcp_checks): components of kind "check", never part of the
-    // overall /healthz; stopped by `shutdown` like the inputs (checks/mod.rs).
+    // Reachability checks (ping, tcp_checks) and SNMP polling (one task per device and per
+    // discovery subnet): components of kind "check", never part of the overall /healthz;
+    // stopped by `shutdown` like the inputs (checks/mod.rs, poller/mod.rs).
+    let ctx = crate::checks::CheckContext::new(
+        cfg,
+        devices.clone(),
+        pipeline.clone(),
+        telemetry.clone(),
+        settings.hostname(),
+        shutdown.clone(),
+    );
     if cfg.ping.is_some() || cfg.tcp_checks.is_some() {
-        let ctx = crate::checks::CheckContext::new(
-            cfg,
-            devices.clone(),
-            pipeline.clone(),
-            telemetry.clone(),
-            settings.hostname(),
-            shutdown.clone(),
-        );
         inputs.spawn_group("ping", &telemetry, &shutdown, |set| {
             crate::checks::spawn_ping(cfg, &ctx, set)
         });
@@ -258,23 +259,14 @@ pub async fn run_until(
             crate::checks::spawn_tcp(cfg, &ctx, set)
         });
     }
-    // SNMP polling: one task per device (and per discovery entry), devices are components of
-    // kind "check" like ping targets; stopped by `shutdown` like the inputs (poller/mod.rs).
     if cfg.snmp.is_some() {
-        let ctx = crate::checks::CheckContext::new(
-            cfg,
-            devices.clone(),
-            pipeline.clone(),
-            telemetry.clone(),
-            settings.hostname(),
-            shutdown.clone(),
-        );
         let mut started = Ok(());
         inputs.spawn_group("snmp", &telemetry, &shutdown, |set| {
             started = crate::poller::spawn(cfg, &ctx, set);
         });
         started.map_err(anyhow::Error::msg)?;
     }
+    drop(ctx);
     // From here only the input tasks hold the pipeline: when they end, every queue closes.
     drop(pipeline);
 

@@ -269,14 +269,8 @@ impl DeviceState {
             push_unique(&mut tags, t.clone());
         }
         let start = out.len();
-        let gauge = |name: &str, value: f64, tags: Vec<String>| MetricRecord {
-            metric: name.to_string(),
-            kind: MetricType::Gauge,
-            timestamp: ts,
-            value,
-            tags,
-            host: Some(host.to_string()),
-            interval: None,
+        let gauge = |name: &str, value: f64, tags: Vec<String>| {
+            crate::checks::gauge(name, value, tags, ts, host)
         };
         out.push(gauge("snmp.device.reachable", 1.0, tags.clone()));
         out.push(gauge("snmp.device.unreachable", 0.0, tags.clone()));
@@ -359,15 +353,7 @@ impl DeviceState {
             ("snmp.devices_monitored", 1.0),
         ]
         .into_iter()
-        .map(|(m, v)| MetricRecord {
-            metric: m.to_string(),
-            kind: MetricType::Gauge,
-            timestamp: ts,
-            value: v,
-            tags: tags.clone(),
-            host: Some(host.to_string()),
-            interval: None,
-        })
+        .map(|(m, v)| crate::checks::gauge(m, v, tags.clone(), ts, host))
         .collect()
     }
 }
