@@ -602,6 +602,15 @@ pub(super) fn check_snmp(snmp: &SnmpConfig, out: &mut Vec<(Vec<Seg>, String)>) {
         if d.interval.is_some_and(|i| i < Duration::from_secs(1)) {
             out.push((key(&at, "interval"), "must be at least 1s".into()));
         }
+        if d.credentials().is_some() {
+            check_patience(
+                &at,
+                d.interval.unwrap_or(snmp.interval),
+                d.timeout.unwrap_or(snmp.timeout),
+                d.retries.unwrap_or(snmp.retries),
+                out,
+            );
+        }
         check_poll_settings(
             &at,
             d.timeout,
@@ -656,5 +665,40 @@ pub(super) fn check_snmp(snmp: &SnmpConfig, out: &mut Vec<(Vec<Seg>, String)>) {
         if d.interval.is_some_and(|i| i < Duration::from_secs(1)) {
             out.push((key(&at, "interval"), "must be at least 1s".into()));
         }
+        if d.discovery_allowed_failures == 0 {
+            out.push((
+                key(&at, "discovery_allowed_failures"),
+                "must be at least 1 (0 would drop every device in the scan that found it)".into(),
+            ));
+        }
+        check_patience(
+            &at,
+            d.interval.unwrap_or(snmp.interval),
+            snmp.timeout,
+            snmp.retries,
+            out,
+        );
+    }
+}
+
+/// A device that does not answer must be found unreachable within one interval: all the tries
+/// of its first request must fit.
+fn check_patience(
+    at: &[Seg],
+    interval: Duration,
+    timeout: Duration,
+    retries: u32,
+    out: &mut Vec<(Vec<Seg>, String)>,
+) {
+    let worst = timeout * (retries + 1);
+    if worst >= interval {
+        out.push((
+            at.to_vec(),
+            format!(
+                "timeout × (retries + 1) is {}, not less than the interval {}: a device that does not answer would never be reported unreachable; lower timeout or retries, or raise interval",
+                humantime::format_duration(worst),
+                humantime::format_duration(interval)
+            ),
+        ));
     }
 }

@@ -378,8 +378,10 @@ snmp:
     - { ip_address: 10.0.0.3, user: x, auth_key: short }
     - { ip_address: 10.0.0.4, community_string: public, version: 3 }
     - { ip_address: 10.0.0.5, community_string: public, max_in_flight: 0 }
+    - { ip_address: 10.0.0.6, community_string: public, interval: 5s, timeout: 2s, retries: 3 }
   discovery:
     - { network_address: 10.0.0.0/8, community_string: public }
+    - { network_address: 10.0.1.0/24, community_string: public, discovery_allowed_failures: 0 }
 "#;
     let errs = parse("s.yaml", text, env).unwrap_err();
     let paths: Vec<&str> = errs.iter().map(|e| e.path.as_str()).collect();
@@ -390,7 +392,9 @@ snmp:
         "snmp.devices[2].auth_key",
         "snmp.devices[3].version",
         "snmp.devices[4].max_in_flight",
+        "snmp.devices[5]",
         "snmp.discovery[0].network_address",
+        "snmp.discovery[1].discovery_allowed_failures",
     ] {
         assert!(paths.contains(&want), "{want} not in {paths:?}");
     }

@@ -12,7 +12,9 @@
 //! - a device reboot (sysUpTime backwards, snmpEngineBoots changed) forgets every series
 //!   ([`Counters::clear`]): deltas across a reboot are meaningless;
 //! - series not seen in a poll are forgotten at its end ([`Counters::sweep`]), so removed
-//!   interfaces do not leak.
+//!   interfaces do not leak;
+//! - a series read twice in one poll (rows a profile's tags do not tell apart) gives no value,
+//!   not one row's delta against the other's reading.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -35,6 +37,9 @@ pub enum NoRate {
     Reset,
     /// No time passed between the readings.
     NoTime,
+    /// Two rows of one poll made the same series (a profile whose tags do not tell its rows
+    /// apart): no value for either rather than one row's delta against the other's reading.
+    Ambiguous,
 }
 
 /// Previous readings of one device's counters.
@@ -42,6 +47,8 @@ pub enum NoRate {
 pub struct Counters {
     last: HashMap<String, Last>,
     round: u64,
+    /// Keys read twice in one round, given no value from then on.
+    ambiguous: std::collections::HashSet<String>,
 }
 
 const WRAP32: f64 = 4_294_967_296.0;
@@ -65,6 +72,7 @@ impl Counters {
     /// Forgets everything (device rebooted).
     pub fn clear(&mut self) {
         self.last.clear();
+        self.ambiguous.clear();
     }
 
     pub fn len(&self) -> usize {
@@ -83,7 +91,15 @@ impl Counters {
         at: Duration,
     ) -> Result<(f64, f64), NoRate> {
         let round = self.round;
+        if self.ambiguous.contains(key) {
+            return Err(NoRate::Ambiguous);
+        }
         let prev = match self.last.get_mut(key) {
+            Some(l) if l.round == round && round != 0 => {
+                self.last.remove(key);
+                self.ambiguous.insert(key.to_string());
+                return Err(NoRate::Ambiguous);
+            }
             Some(l) => std::mem::replace(l, Last { value, at, round }),
             None => {
                 self.last.insert(key.to_string(), Last { value, at, round });
@@ -170,7 +186,6 @@ mod tests {
     #[test]
     fn counter32_wraps_once_and_a_big_drop_is_a_reset() {
         let mut c = Counters::new();
-        c.begin();
         let _ = c.rate("a", SampleValue::Counter32(u32::MAX - 99), 1.0, s(0));
         let r = c
             .rate("a", SampleValue::Counter32(900), 1.0, s(10))
@@ -228,6 +243,21 @@ mod tests {
             c.rate("a", SampleValue::Counter64(3), 1.0, s(120)),
             Err(NoRate::First)
         );
+    }
+
+    #[test]
+    fn two_rows_with_one_series_key_give_no_rate() {
+        let mut c = Counters::new();
+        for (round, t) in [(0u64, 0u64), (1, 60), (2, 120)] {
+            c.begin();
+            let a = c.rate("k", SampleValue::Counter64(1000 + round), 1.0, s(t));
+            let b = c.rate("k", SampleValue::Counter64(9_000_000 + round), 1.0, s(t));
+            assert!(matches!(b, Err(NoRate::Ambiguous)), "{b:?}");
+            if round > 0 {
+                assert!(a.is_err(), "round {round}: {a:?}");
+            }
+            c.sweep();
+        }
     }
 
     #[test]

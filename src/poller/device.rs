@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::event::{MetricRecord, MetricType};
 use crate::profiles::{Evaluation, MetricKind, Plan, Profile, ProfileStore, Sample};
@@ -117,7 +117,8 @@ pub struct DeviceState {
     profile: Option<(Arc<Profile>, Plan)>,
     sys_object_id: Option<Oid>,
     counters: Counters,
-    last_uptime: Option<u32>,
+    /// The last sysUpTime and when it was read.
+    last_uptime: Option<(u32, Duration)>,
     last_boots: Option<u32>,
     /// The sysName learned by polling.
     pub sys_name: Option<String>,
@@ -126,6 +127,9 @@ pub struct DeviceState {
     /// them too), asked again every [`FULL_POLL_EVERY`] polls and after a reboot.
     absent: HashSet<Oid>,
     polls_since_full: u32,
+    /// The device-level tags of the last report (profile, vendor, sysName, …), so the
+    /// reachability records of a failed poll carry the same tags as those of a good one.
+    last_tags: Option<Vec<String>>,
 }
 
 /// Every this many polls the whole plan is asked again, absent OIDs included.
@@ -143,6 +147,7 @@ impl DeviceState {
             sys_name: None,
             absent: HashSet::new(),
             polls_since_full: 0,
+            last_tags: None,
         }
     }
 
@@ -153,23 +158,21 @@ impl DeviceState {
         &mut self,
         ident: &Identity,
         boots: Option<u32>,
+        at: Duration,
         store: &ProfileStore,
     ) -> Result<bool, PollError> {
         if let Some(n) = &ident.sys_name {
             self.sys_name = Some(n.clone());
         }
         let mut rebooted = false;
-        if let (Some(prev), Some(now)) = (self.last_uptime, ident.uptime) {
-            // TimeTicks wrap after 497 days: a fall from near the top is a wrap, not a reboot.
-            if now < prev && prev - now < u32::MAX / 2 {
-                rebooted = true;
-            }
+        if let (Some((prev, then)), Some(now)) = (self.last_uptime, ident.uptime) {
+            rebooted = uptime_fell(prev, now, at.saturating_sub(then));
         }
         if let (Some(prev), Some(now)) = (self.last_boots, boots) {
             rebooted |= prev != now;
         }
-        if ident.uptime.is_some() {
-            self.last_uptime = ident.uptime;
+        if let Some(u) = ident.uptime {
+            self.last_uptime = Some((u, at));
         }
         if boots.is_some() {
             self.last_boots = boots;
@@ -180,7 +183,6 @@ impl DeviceState {
         }
         let changed = self.sys_object_id != ident.sys_object_id;
         if self.profile.is_none() || changed {
-            self.sys_object_id = ident.sys_object_id.clone();
             let p = match (&self.id.profile, &ident.sys_object_id) {
                 (Some(name), _) => store.get(name).ok_or_else(|| {
                     PollError::NoProfile(format!("profile `{name}` is not loaded"))
@@ -197,7 +199,9 @@ impl DeviceState {
             if changed {
                 self.counters.clear();
             }
+            self.sys_object_id = ident.sys_object_id.clone();
             self.absent.clear();
+            self.polls_since_full = 0;
             let plan = p.plan();
             self.profile = Some((p, plan));
         }
@@ -218,7 +222,8 @@ impl DeviceState {
         let plan = self.plan().cloned().unwrap_or_default();
         let full = self.absent.is_empty() || self.polls_since_full >= FULL_POLL_EVERY;
         if full {
-            self.absent.clear();
+            // What was absent stays left out until this full poll succeeds (note_absent): if
+            // the full poll is what fails, the next polls are lean again.
             self.polls_since_full = 0;
             return (plan, true);
         }
@@ -232,6 +237,7 @@ impl DeviceState {
     /// After a full poll: remembers the scalars and columns that returned nothing.
     pub fn note_absent(&mut self, plan: &Plan, values: &BTreeMap<Oid, Value>) {
         self.polls_since_full = 1;
+        self.absent.clear();
         for s in &plan.scalars {
             if !values.contains_key(s) {
                 self.absent.insert(s.clone());
@@ -268,6 +274,7 @@ impl DeviceState {
         for t in &eval.device_tags {
             push_unique(&mut tags, t.clone());
         }
+        self.last_tags = Some(tags.clone());
         let start = out.len();
         let gauge = |name: &str, value: f64, tags: Vec<String>| {
             crate::checks::gauge(name, value, tags, ts, host)
@@ -293,7 +300,8 @@ impl DeviceState {
             }
             match s.kind {
                 MetricKind::Gauge => {
-                    out.push(gauge(&s.name, s.value.as_f64() * s.scale, t));
+                    // Gauges come with their scale applied (profiles/mod.rs).
+                    out.push(gauge(&s.name, s.value.as_f64(), t));
                 }
                 MetricKind::Rate => match self.rate(s, &t, at) {
                     Ok(v) => out.push(gauge(&s.name, v, t)),
@@ -341,21 +349,44 @@ impl DeviceState {
         self.counters.rate(&key, s.value, s.scale, at)
     }
 
-    /// The records of a poll that got no answer: unreachable, still monitored.
-    pub fn unreachable(&self, ts: i64, host: &str) -> Vec<MetricRecord> {
-        let mut tags = self.id.tags.clone();
-        if let Some(p) = self.profile() {
-            push_unique(&mut tags, format!("snmp_profile:{}", p.name));
-        }
+    /// The reachability records of a poll that failed: `answered` says whether the device
+    /// answered its identifying GET (reachable, the rest of the poll failed) or not.
+    pub fn reachability(&self, answered: bool, ts: i64, host: &str) -> Vec<MetricRecord> {
+        let tags = self.last_tags.clone().unwrap_or_else(|| {
+            let mut t = self.id.tags.clone();
+            if let Some(p) = self.profile() {
+                push_unique(&mut t, format!("snmp_profile:{}", p.name));
+            }
+            t
+        });
+        let up = if answered { 1.0 } else { 0.0 };
         [
-            ("snmp.device.reachable", 0.0),
-            ("snmp.device.unreachable", 1.0),
+            ("snmp.device.reachable", up),
+            ("snmp.device.unreachable", 1.0 - up),
             ("snmp.devices_monitored", 1.0),
         ]
         .into_iter()
         .map(|(m, v)| crate::checks::gauge(m, v, tags.clone(), ts, host))
         .collect()
     }
+}
+
+/// Whether sysUpTime fell from `prev` to `now` because the agent restarted, `elapsed` after the
+/// previous reading. TimeTicks wrap after 497 days: a fall is a wrap only when the previous value
+/// plus the time that passed went over 2^32 and lands near `now` (within 10 s plus 1 % of the
+/// elapsed time, for clock drift and the time a poll takes); any other fall is a restart.
+pub fn uptime_fell(prev: u32, now: u32, elapsed: Duration) -> bool {
+    if now >= prev {
+        return false;
+    }
+    let ticks = (elapsed.as_millis() / 10) as u64;
+    let expected = u64::from(prev) + ticks;
+    if expected < 1 << 32 {
+        return true;
+    }
+    let landed = (expected - (1 << 32)) as i64;
+    let slack = 1000 + ticks as i64 / 100;
+    (landed - i64::from(now)).abs() > slack
 }
 
 fn push_unique(tags: &mut Vec<String>, t: String) {
@@ -379,7 +410,7 @@ pub async fn poll_once(
     session: &Session,
     state: &mut DeviceState,
     store: &ProfileStore,
-    at: Duration,
+    epoch: Instant,
     host: &str,
     out: &mut Vec<MetricRecord>,
 ) -> Result<PollSummary, PollError> {
@@ -390,7 +421,7 @@ pub async fn poll_once(
             .map_err(PollError::NoAnswer)?,
     );
     let boots = session.engine().map(|(_, boots, _)| boots);
-    let rebooted = state.identify(&ident, boots, store)?;
+    let rebooted = state.identify(&ident, boots, epoch.elapsed(), store)?;
     let ts = chrono::Utc::now().timestamp();
     let (plan, full) = state.next_fetch();
     let mut values: BTreeMap<Oid, Value> = BTreeMap::new();
@@ -415,6 +446,9 @@ pub async fn poll_once(
     let Some(profile) = state.profile().cloned() else {
         return Err(PollError::NoProfile("no profile".into()));
     };
+    // Counters were read just now: rates use this moment, not the poll's start (a slow walk or
+    // a v3 resync would otherwise skew them).
+    let at = epoch.elapsed();
     let eval = profile.evaluate(&values);
     let mut summary = state.report(&eval, &ident, at, ts, host, out);
     summary.values = fetched;
@@ -485,7 +519,9 @@ mod tests {
         let store = ProfileStore::builtin();
         let mut st = state();
         let c3560 = "1.3.6.1.4.1.9.1.617";
-        assert!(!st.identify(&ident(c3560, 1000), None, &store).unwrap());
+        assert!(!st
+            .identify(&ident(c3560, 1000), None, Duration::ZERO, &store)
+            .unwrap());
         assert_eq!(st.profile().unwrap().name, "cisco-catalyst");
         let p = st.profile().unwrap().clone();
         let mut out = Vec::new();
@@ -525,7 +561,8 @@ mod tests {
 
         // 75 s later (not the nominal 60): 75,000 more octets.
         out.clear();
-        st.identify(&ident(c3560, 8500), None, &store).unwrap();
+        st.identify(&ident(c3560, 8500), None, Duration::ZERO, &store)
+            .unwrap();
         st.report(
             &p.evaluate(&values(76_000)),
             &ident(c3560, 8500),
@@ -552,7 +589,8 @@ mod tests {
         let store = ProfileStore::builtin();
         let mut st = state();
         let c3560 = "1.3.6.1.4.1.9.1.617";
-        st.identify(&ident(c3560, 50_000), None, &store).unwrap();
+        st.identify(&ident(c3560, 50_000), None, Duration::ZERO, &store)
+            .unwrap();
         let p = st.profile().unwrap().clone();
         let mut out = Vec::new();
         st.report(
@@ -564,7 +602,9 @@ mod tests {
             &mut out,
         );
         // sysUpTime went back: rebooted, no rate across it even though the counter grew.
-        assert!(st.identify(&ident(c3560, 100), None, &store).unwrap());
+        assert!(st
+            .identify(&ident(c3560, 100), None, Duration::ZERO, &store)
+            .unwrap());
         out.clear();
         st.report(
             &p.evaluate(&values(2_000)),
@@ -576,19 +616,44 @@ mod tests {
         );
         assert!(find(&out, "snmp.ifHCInOctets.rate").is_none());
         // snmpEngineBoots changing is a reboot too; a TimeTicks wrap is not.
-        assert!(!st.identify(&ident(c3560, 200), Some(7), &store).unwrap());
-        assert!(st.identify(&ident(c3560, 300), Some(8), &store).unwrap());
+        assert!(!st
+            .identify(&ident(c3560, 200), Some(7), Duration::ZERO, &store)
+            .unwrap());
+        assert!(st
+            .identify(&ident(c3560, 300), Some(8), Duration::ZERO, &store)
+            .unwrap());
         let mut w = state();
-        w.identify(&ident(c3560, u32::MAX - 10), None, &store)
+        let t0 = Duration::from_secs(100);
+        w.identify(&ident(c3560, u32::MAX - 10), None, t0, &store)
             .unwrap();
+        // 0.6 s later: 60 ticks, over the top and landing at 49 (50 read).
+        let t1 = t0 + Duration::from_millis(600);
         assert!(
-            !w.identify(&ident(c3560, 50), None, &store).unwrap(),
+            !w.identify(&ident(c3560, 50), None, t1, &store).unwrap(),
             "497-day wrap"
         );
         // A Juniper answers now: another profile.
-        st.identify(&ident("1.3.6.1.4.1.2636.1.1.1.2.21", 400), Some(8), &store)
-            .unwrap();
+        st.identify(
+            &ident("1.3.6.1.4.1.2636.1.1.1.2.21", 400),
+            Some(8),
+            Duration::ZERO,
+            &store,
+        )
+        .unwrap();
         assert_eq!(st.profile().unwrap().name, "juniper-mx");
+    }
+
+    #[test]
+    fn sys_up_time_falling_is_a_restart_unless_it_wrapped_on_time() {
+        let s = Duration::from_secs;
+        assert!(!uptime_fell(100, 6100, s(60)), "went up");
+        assert!(uptime_fell(50_000, 100, s(60)), "fell well before the top");
+        // 248 days up (over 2^31 ticks), then a restart: still a restart.
+        assert!(uptime_fell(1 << 31, 500, s(60)));
+        // Near the top, 60 s later, landing where 60 s of ticks say: a wrap.
+        assert!(!uptime_fell(u32::MAX - 1000, 5000, s(60)));
+        // Near the top, but landing far from where the elapsed time says: a restart.
+        assert!(uptime_fell(u32::MAX - 1000, 3_000_000, s(60)));
     }
 
     #[test]
@@ -596,20 +661,22 @@ mod tests {
         let store = ProfileStore::builtin();
         let mut st = state();
         let none = Identity::default();
-        let e = st.identify(&none, None, &store).unwrap_err();
+        let e = st
+            .identify(&none, None, Duration::ZERO, &store)
+            .unwrap_err();
         assert_eq!(e.reason(), "no_profile");
         let mut named = DeviceState::new(DeviceIdentity {
             profile: Some("juniper-srx".into()),
             ..state().id
         });
-        named.identify(&none, None, &store).unwrap();
+        named.identify(&none, None, Duration::ZERO, &store).unwrap();
         assert_eq!(named.profile().unwrap().name, "juniper-srx");
         let mut missing = DeviceState::new(DeviceIdentity {
             profile: Some("nope".into()),
             ..state().id
         });
         assert!(missing
-            .identify(&none, None, &store)
+            .identify(&none, None, Duration::ZERO, &store)
             .unwrap_err()
             .to_string()
             .contains("`nope`"));
@@ -619,8 +686,13 @@ mod tests {
     fn what_a_device_lacks_is_asked_again_only_every_tenth_poll() {
         let store = ProfileStore::builtin();
         let mut st = state();
-        st.identify(&ident("1.3.6.1.4.1.9.1.617", 1), None, &store)
-            .unwrap();
+        st.identify(
+            &ident("1.3.6.1.4.1.9.1.617", 1),
+            None,
+            Duration::ZERO,
+            &store,
+        )
+        .unwrap();
         let (plan, full) = st.next_fetch();
         assert!(full);
         st.note_absent(&plan, &values(1));
@@ -638,10 +710,7 @@ mod tests {
             assert!(!st.next_fetch().1);
         }
         assert!(st.next_fetch().1, "every tenth poll asks everything");
-        assert_eq!(
-            st.next_fetch().0,
-            plan,
-            "nothing noted absent after a full poll without note_absent"
-        );
+        // That full poll failed (no note_absent): the next polls are lean again.
+        assert!(!st.next_fetch().1);
     }
 }

@@ -156,18 +156,21 @@ pub fn dedup(mut found: Vec<Found>) -> Vec<Found> {
     found.sort_by_key(|f| f.ip);
     let mut kept: Vec<Found> = Vec::new();
     for f in found {
-        let same = kept.iter().any(|k| {
-            !f.sys_name.is_empty()
-                && k.sys_name == f.sys_name
-                && k.sys_object_id == f.sys_object_id
-                && k.sys_descr == f.sys_descr
-                && (k.booted - f.booted).abs() <= 10.0
-        });
-        if !same {
+        if !kept.iter().any(|k| same_device(k, &f)) {
             kept.push(f);
         }
     }
     kept
+}
+
+/// Whether two answers come from one device: same sysName (not empty), sysObjectID and
+/// sysDescr, booted within 10 s of each other.
+pub fn same_device(a: &Found, b: &Found) -> bool {
+    !a.sys_name.is_empty()
+        && a.sys_name == b.sys_name
+        && a.sys_object_id == b.sys_object_id
+        && a.sys_descr == b.sys_descr
+        && (a.booted - b.booted).abs() <= 10.0
 }
 
 /// `nocbox snmp discover CIDR`: one scan with the CLI's credentials, progress on stderr, one line
@@ -257,6 +260,8 @@ pub async fn cli(a: &super::cli::DiscoverArgs) -> Result<u8, String> {
 struct Known {
     stop: CancellationToken,
     misses: u32,
+    /// What the device answered when last found, to recognise it at another address.
+    seen: Found,
 }
 
 /// Spawns the discovery task of one `snmp.discovery` entry into `set`.
@@ -268,7 +273,13 @@ pub fn spawn(p: Arc<Poller>, s: &SnmpConfig, d: DiscoveryConfig, set: &mut JoinS
         workers: d.workers,
         check_source: s.check_reply_source,
     };
-    let configured: Vec<IpAddr> = s.devices.iter().map(|x| x.ip_address).collect();
+    // Devices the config already polls on this port are left to their own task.
+    let configured: Vec<IpAddr> = s
+        .devices
+        .iter()
+        .filter(|x| x.credentials().is_some() && x.port.unwrap_or(161) == settings.port)
+        .map(|x| x.ip_address)
+        .collect();
     let interval = d.interval.unwrap_or(s.interval);
     let defaults = (
         s.oid_batch_size,
@@ -319,13 +330,22 @@ pub fn spawn(p: Arc<Poller>, s: &SnmpConfig, d: DiscoveryConfig, set: &mut JoinS
             for k in known.values_mut() {
                 k.misses += 1;
             }
-            let n_new = found.iter().filter(|f| !known.contains_key(&f.ip)).count();
-            let mut new_i = 0;
+            // Found at a polled address, or (a multi-homed device whose lowest address came
+            // back) at another address of a polled device: keep polling where it is polled.
+            let mut fresh = Vec::new();
             for f in &found {
                 if let Some(k) = known.get_mut(&f.ip) {
                     k.misses = 0;
-                    continue;
+                    k.seen = f.clone();
+                } else if let Some(k) = known.values_mut().find(|k| same_device(&k.seen, f)) {
+                    k.misses = 0;
+                } else {
+                    fresh.push(f);
                 }
+            }
+            let n_new = fresh.len();
+            let mut new_i = 0;
+            for f in fresh {
                 let Some(cred) = creds.get(f.credential).cloned() else { continue };
                 let mut tags = d.tags.clone();
                 tags.push(format!("autodiscovery_subnet:{subnet}"));
@@ -345,7 +365,14 @@ pub fn spawn(p: Arc<Poller>, s: &SnmpConfig, d: DiscoveryConfig, set: &mut JoinS
                 let stop = CancellationToken::new();
                 p.spawn_device(spec, spread(new_i, n_new, interval), stop.clone(), &mut devices);
                 new_i += 1;
-                known.insert(f.ip, Known { stop, misses: 0 });
+                known.insert(
+                    f.ip,
+                    Known {
+                        stop,
+                        misses: 0,
+                        seen: f.clone(),
+                    },
+                );
             }
             known.retain(|_, k| {
                 let keep = k.misses < d.discovery_allowed_failures;

@@ -249,8 +249,45 @@ impl Poller {
             "first poll within {}",
             humantime::format_duration(spec.interval)
         ));
-        self.stats.devices.add(1);
         set.spawn(run_device(self.clone(), spec, offset, comp, stop));
+    }
+}
+
+/// Keeps the device gauges right however a device task ends (stopped, shut down, aborted).
+struct Counted {
+    p: Arc<Poller>,
+    reachable: bool,
+}
+
+impl Counted {
+    fn new(p: Arc<Poller>) -> Counted {
+        p.stats.devices.add(1);
+        Counted {
+            p,
+            reachable: false,
+        }
+    }
+
+    fn set_reachable(&mut self, now: bool) {
+        if now != self.reachable {
+            self.p.stats.reachable.add(if now { 1 } else { -1 });
+            self.reachable = now;
+        }
+        let s = &self.p.stats;
+        s.summary.set_message(format!(
+            "{} devices polled, {} reachable",
+            s.devices.get(),
+            s.reachable.get()
+        ));
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        if self.reachable {
+            self.p.stats.reachable.add(-1);
+        }
+        self.p.stats.devices.add(-1);
     }
 }
 
@@ -261,6 +298,7 @@ async fn run_device(
     comp: Component,
     stop: CancellationToken,
 ) {
+    let mut counted = Counted::new(p.clone());
     let session = match spec.session_config(p.check_source) {
         Ok(cfg) => Session::new(p.transport.clone(), cfg),
         Err(e) => {
@@ -273,7 +311,6 @@ async fn run_device(
                 _ = p.ctx.shutdown.cancelled() => {}
                 _ = stop.cancelled() => {}
             }
-            p.stats.devices.add(-1);
             return;
         }
     };
@@ -285,7 +322,6 @@ async fn run_device(
     let epoch = Instant::now();
     let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + offset, spec.interval);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    let mut reachable = false;
     let mut out = Vec::new();
     loop {
         tokio::select! {
@@ -294,13 +330,12 @@ async fn run_device(
             _ = tick.tick() => {}
         }
         let started = Instant::now();
-        let at = started - epoch;
         out.clear();
         let poll = poll_once(
             &session,
             &mut state,
             &p.store,
-            at,
+            epoch,
             &p.ctx.hostname,
             &mut out,
         );
@@ -311,6 +346,7 @@ async fn run_device(
         };
         let took = started.elapsed();
         p.stats.micros.add(took.as_micros() as u64);
+        let ts = chrono::Utc::now().timestamp();
         let now_reachable = match result {
             Ok(Ok(sum)) => {
                 p.stats.ok.inc();
@@ -346,9 +382,7 @@ async fn run_device(
                     .counter("nocbox.snmp.errors", &[("reason", e.reason())])
                     .inc();
                 let answered = !matches!(&e, PollError::NoAnswer(_));
-                if !answered {
-                    out.extend(state.unreachable(chrono::Utc::now().timestamp(), &p.ctx.hostname));
-                }
+                out.extend(state.reachability(answered, ts, &p.ctx.hostname));
                 comp.set_healthy(false);
                 comp.error(&e);
                 comp.set_message(format!("poll failed: {e}"));
@@ -367,21 +401,21 @@ async fn run_device(
                 comp.set_healthy(false);
                 comp.error(&m);
                 comp.set_message(m);
-                reachable
+                // Leave the device a full interval of quiet before the next poll, rather than
+                // starting again at once on an agent that is already struggling.
+                tick.reset();
+                counted.reachable
             }
         };
-        if now_reachable != reachable {
-            p.stats.reachable.add(if now_reachable { 1 } else { -1 });
-            reachable = now_reachable;
-        }
+        counted.set_reachable(now_reachable);
         for m in out.drain(..) {
             p.ctx.pipeline.send(Event::Metric(m));
         }
     }
-    if reachable {
-        p.stats.reachable.add(-1);
+    if stop.is_cancelled() && !p.ctx.shutdown.is_cancelled() {
+        // Discovery dropped the device: it leaves /status rather than stay frozen there.
+        p.ctx.telemetry.remove_component(&spec.component_name());
     }
-    p.stats.devices.add(-1);
 }
 
 /// Spawns the configured devices and the discovery tasks into `set`.

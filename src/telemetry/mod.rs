@@ -201,6 +201,11 @@ impl Telemetry {
         c
     }
 
+    /// Forgets a component (a discovered device that is no longer polled).
+    pub fn remove_component(&self, name: &str) {
+        lock(&self.0.components).remove(name);
+    }
+
     /// Components of one kind (`input`, `output`, `check`), by name.
     pub fn components(&self, kind: &str) -> Vec<(String, Component)> {
         lock(&self.0.components)

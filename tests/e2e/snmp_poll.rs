@@ -226,7 +226,7 @@ fn polls_snmpd_over_v1_v2c_and_every_v3_combination() {
     let cfg = format!(
         "api: {{ listen: 127.0.0.1:0 }}\n\
          syslog: {{ udp: {{ listen: 127.0.0.1:0 }} }}\n\
-         snmp:\n  interval: 2s\n  devices:\n{devices}\
+         snmp:\n  interval: 4s\n  timeout: 1s\n  retries: 2\n  devices:\n{devices}\
          outputs: {{ stdout: {{ enabled: true }} }}\n\
          shutdown: {{ drain_period: 0s }}\n"
     );
@@ -404,7 +404,7 @@ fn recorded_cisco_and_juniper_devices_get_their_profiles_and_metrics() {
     // poller does not pile resends on it.
     let cfg = format!(
         "api: {{ listen: 127.0.0.1:0 }}\n\
-         snmp:\n  interval: 60s\n  timeout: 10s\n  retries: 2\n  devices:\n{list}\
+         snmp:\n  interval: 120s\n  timeout: 10s\n  retries: 2\n  devices:\n{list}\
          outputs: {{ stdout: {{ enabled: true }} }}\n\
          shutdown: {{ drain_period: 0s }}\n"
     );
