@@ -227,7 +227,7 @@ fn polls_snmpd_over_v1_v2c_and_every_v3_combination() {
         "api: {{ listen: 127.0.0.1:0 }}\n\
          syslog: {{ udp: {{ listen: 127.0.0.1:0 }} }}\n\
          snmp:\n  interval: 4s\n  timeout: 1s\n  retries: 2\n  devices:\n{devices}\
-         outputs: {{ stdout: {{ enabled: true }} }}\n\
+         outputs: {{ stdout: {{ enabled: true }}, prometheus: {{ enabled: true }} }}\n\
          shutdown: {{ drain_period: 0s }}\n"
     );
     let nb = Nocbox::start("snmp-poll-snmpd", &cfg);
@@ -261,6 +261,30 @@ fn polls_snmpd_over_v1_v2c_and_every_v3_combination() {
     assert!(
         count["interval"].as_u64().is_some_and(|i| i >= 1),
         "{count}"
+    );
+    // The same data on Prometheus /metrics, under Prometheus names: counts accumulate into
+    // counters, rates and gauges stay gauges.
+    let text = wait_for(10, || {
+        let (_, body) = nb.get("/metrics");
+        body.contains("snmp_ifHCInOctets_total{").then_some(body)
+    })
+    .unwrap_or_else(|| panic!("no snmp_ifHCInOctets_total on /metrics"));
+    let line = text
+        .lines()
+        .find(|l| {
+            l.starts_with("snmp_ifHCInOctets_rate{")
+                && l.contains("interface=\"lo\"")
+                && l.contains("snmp_device=\"127.0.0.1\"")
+        })
+        .unwrap_or_else(|| panic!("no lo octet rate for 127.0.0.1 on /metrics:\n{text}"));
+    assert!(line.contains("snmp_profile=\"generic\""), "{line}");
+    assert!(
+        text.contains("# TYPE snmp_ifHCInOctets_total counter"),
+        "{text}"
+    );
+    assert!(
+        text.contains("# TYPE snmp_device_reachable gauge"),
+        "{text}"
     );
     // SNMPv1 has no Counter64: the v1 device still gets its gauges.
     wait_metric(
