@@ -29,8 +29,10 @@ use nocbox::proto::snmp::message::{
 use nocbox::proto::snmp::usm::{AuthProtocol, PrivProtocol, UsmUser};
 use nocbox::proto::snmp::Oid;
 
-const AUTH_PASS: &str = "authpass123";
-const PRIV_PASS: &str = "privpass123";
+#[path = "support/snmpd.rs"]
+mod snmpd_conf;
+use snmpd_conf::{user_name, AUTH_PASS, NET_SNMP_AUTH, NET_SNMP_PRIV, PRIV_PASS};
+
 const ENGINE_HEX: &str = "80001f8804736e6d70642d74657374";
 
 fn oid(s: &str) -> Oid {
@@ -77,24 +79,6 @@ impl Drop for Scratch {
 // ---------------------------------------------------------------------------------------------
 // snmpd, started as tests/snmp_core.rs does
 
-const NET_SNMP_AUTH: [&str; 6] = ["MD5", "SHA", "SHA-224", "SHA-256", "SHA-384", "SHA-512"];
-const NET_SNMP_PRIV: [Option<&str>; 5] = [
-    None,
-    Some("DES"),
-    Some("AES"),
-    Some("AES-192"),
-    Some("AES-256"),
-];
-
-fn user_name(auth: &str, privacy: Option<&str>) -> String {
-    let n = |s: &str| s.replace('-', "").to_lowercase();
-    format!(
-        "u_{}_{}",
-        n(auth),
-        privacy.map(n).unwrap_or_else(|| "nopriv".into())
-    )
-}
-
 struct Snmpd {
     child: Child,
     scratch: Scratch,
@@ -119,23 +103,7 @@ impl Snmpd {
     fn start() -> Snmpd {
         let scratch = Scratch::new("snmpd");
         let port = free_port();
-        let mut users = String::new();
-        for a in NET_SNMP_AUTH {
-            for p in NET_SNMP_PRIV {
-                let name = user_name(a, p);
-                let (privacy, level) = match p {
-                    Some(p) => (format!(" {p} {PRIV_PASS}"), "priv"),
-                    None => (String::new(), "auth"),
-                };
-                users +=
-                    &format!("createUser {name} {a} {AUTH_PASS}{privacy}\nrouser {name} {level}\n");
-            }
-        }
-        users += "createUser noAuthUser\nrouser noAuthUser noauth\n";
-        let conf = include_str!("peers/snmpd.conf.in")
-            .replace("@PORT@", &port.to_string())
-            .replace("@DIR@", &scratch.0.display().to_string())
-            .replace("@USERS@", &users);
+        let conf = snmpd_conf::config(port, &scratch.0, &[1], "snmpd-test");
         fs::write(scratch.0.join("snmpd.conf"), conf).expect("write snmpd.conf");
         let log = fs::File::create(scratch.0.join("snmpd.log")).expect("log");
         let child = Command::new(program("snmpd", "snmpd"))

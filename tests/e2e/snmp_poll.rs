@@ -22,16 +22,9 @@ use serde_json::Value as Json;
 use crate::harness::*;
 use crate::ntp::which;
 
-const AUTH_PASS: &str = "authpass123";
-const PRIV_PASS: &str = "privpass123";
-const NET_SNMP_AUTH: [&str; 6] = ["MD5", "SHA", "SHA-224", "SHA-256", "SHA-384", "SHA-512"];
-const NET_SNMP_PRIV: [Option<&str>; 5] = [
-    None,
-    Some("DES"),
-    Some("AES"),
-    Some("AES-192"),
-    Some("AES-256"),
-];
+#[path = "../support/snmpd.rs"]
+mod snmpd_conf;
+use snmpd_conf::{combinations, user_name, AUTH_PASS, PRIV_PASS};
 
 /// A net-snmp agent answering on 127.0.0.1 … 127.0.0.`addresses`, all on one port.
 struct Snmpd {
@@ -45,15 +38,6 @@ impl Drop for Snmpd {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn user_name(auth: &str, privacy: Option<&str>) -> String {
-    let n = |s: &str| s.replace('-', "").to_lowercase();
-    format!(
-        "u_{}_{}",
-        n(auth),
-        privacy.map(n).unwrap_or_else(|| "nopriv".into())
-    )
 }
 
 impl Snmpd {
@@ -70,35 +54,7 @@ impl Snmpd {
     fn start_on(dir: &Path, addrs: &[u8], name: &str, port: u16) -> Snmpd {
         let dir = dir.join(format!("snmpd-{name}"));
         fs::create_dir_all(dir.join("persist")).unwrap();
-        let mut users = String::new();
-        for a in NET_SNMP_AUTH {
-            for p in NET_SNMP_PRIV {
-                let name = user_name(a, p);
-                let (privacy, level) = match p {
-                    Some(p) => (format!(" {p} {PRIV_PASS}"), "priv"),
-                    None => (String::new(), "auth"),
-                };
-                users +=
-                    &format!("createUser {name} {a} {AUTH_PASS}{privacy}\nrouser {name} {level}\n");
-            }
-        }
-        users += "createUser noAuthUser\nrouser noAuthUser noauth\n";
-        let listen: Vec<String> = addrs
-            .iter()
-            .map(|i| format!("udp:127.0.0.{i}:{port}"))
-            .collect();
-        let conf = include_str!("../peers/snmpd.conf.in")
-            .replace(
-                "agentAddress udp:127.0.0.1:@PORT@",
-                &format!("agentAddress {}", listen.join(",")),
-            )
-            .replace("rocommunity  public  127.0.0.1", "rocommunity  public")
-            .replace(
-                "sysName        snmpd-test",
-                &format!("sysName        {name}"),
-            )
-            .replace("@DIR@", &dir.display().to_string())
-            .replace("@USERS@", &users);
+        let conf = snmpd_conf::config(port, &dir, addrs, name);
         fs::write(dir.join("snmpd.conf"), conf).unwrap();
         let log = fs::File::create(dir.join("snmpd.log")).unwrap();
         let child = Command::new(which("snmpd"))
@@ -199,12 +155,7 @@ fn wait_component(nb: &Nocbox, name: &str, ok: bool, secs: u64) -> Json {
 #[test]
 fn polls_snmpd_over_v1_v2c_and_every_v3_combination() {
     let dir = scratch("snmp-poll-snmpd");
-    let mut users = Vec::new();
-    for a in NET_SNMP_AUTH {
-        for p in NET_SNMP_PRIV {
-            users.push((a, p));
-        }
-    }
+    let users = combinations();
     // .1 v2c, .2 v1, .3 noAuthNoPriv, then one address per auth/priv user.
     let snmpd = Snmpd::start(&dir, 3 + users.len() as u8);
     let port = snmpd.port;

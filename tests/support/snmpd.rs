@@ -1,0 +1,68 @@
+//! The net-snmp agent the SNMP tests run (`tests/snmp_core.rs`, `tests/snmp_client.rs`,
+//! `tests/e2e/snmp_poll.rs` include this file): its v3 users, one per auth/priv combination
+//! net-snmp 5.9.3 offers, and its config rendered from `tests/peers/snmpd.conf.in`. Each test
+//! starts and stops the process itself.
+
+#![allow(dead_code)]
+
+use std::path::Path;
+
+pub const AUTH_PASS: &str = "authpass123";
+pub const PRIV_PASS: &str = "privpass123";
+pub const NET_SNMP_AUTH: [&str; 6] = ["MD5", "SHA", "SHA-224", "SHA-256", "SHA-384", "SHA-512"];
+pub const NET_SNMP_PRIV: [Option<&str>; 5] = [
+    None,
+    Some("DES"),
+    Some("AES"),
+    Some("AES-192"),
+    Some("AES-256"),
+];
+
+/// `u_sha256_aes192` and the like: the user for one combination.
+pub fn user_name(auth: &str, privacy: Option<&str>) -> String {
+    let n = |s: &str| s.replace('-', "").to_lowercase();
+    format!(
+        "u_{}_{}",
+        n(auth),
+        privacy.map(n).unwrap_or_else(|| "nopriv".into())
+    )
+}
+
+/// Every (auth, privacy) combination, in the users' order.
+pub fn combinations() -> Vec<(&'static str, Option<&'static str>)> {
+    NET_SNMP_AUTH
+        .iter()
+        .flat_map(|a| NET_SNMP_PRIV.iter().map(move |p| (*a, *p)))
+        .collect()
+}
+
+/// The agent's config: UDP `port` on 127.0.0.`a` for each of `addrs`, state under `dir`,
+/// sysName `sys_name`, community `public` from anywhere on loopback, and the users.
+pub fn config(port: u16, dir: &Path, addrs: &[u8], sys_name: &str) -> String {
+    let mut users = String::new();
+    for (a, p) in combinations() {
+        let name = user_name(a, p);
+        let (privacy, level) = match p {
+            Some(p) => (format!(" {p} {PRIV_PASS}"), "priv"),
+            None => (String::new(), "auth"),
+        };
+        users += &format!("createUser {name} {a} {AUTH_PASS}{privacy}\nrouser {name} {level}\n");
+    }
+    users += "createUser noAuthUser\nrouser noAuthUser noauth\n";
+    let listen: Vec<String> = addrs
+        .iter()
+        .map(|i| format!("udp:127.0.0.{i}:{port}"))
+        .collect();
+    include_str!("../peers/snmpd.conf.in")
+        .replace(
+            "agentAddress udp:127.0.0.1:@PORT@",
+            &format!("agentAddress {}", listen.join(",")),
+        )
+        .replace("rocommunity  public  127.0.0.1", "rocommunity  public")
+        .replace(
+            "sysName        snmpd-test",
+            &format!("sysName        {sys_name}"),
+        )
+        .replace("@DIR@", &dir.display().to_string())
+        .replace("@USERS@", &users)
+}
