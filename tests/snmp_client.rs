@@ -15,9 +15,7 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::net::{SocketAddr, UdpSocket};
-use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -31,49 +29,12 @@ use nocbox::proto::snmp::Oid;
 
 #[path = "support/snmpd.rs"]
 mod snmpd_conf;
-use snmpd_conf::{user_name, AUTH_PASS, NET_SNMP_AUTH, NET_SNMP_PRIV, PRIV_PASS};
+use snmpd_conf::{program, user_name, Scratch, AUTH_PASS, NET_SNMP_AUTH, NET_SNMP_PRIV, PRIV_PASS};
 
 const ENGINE_HEX: &str = "80001f8804736e6d70642d74657374";
 
 fn oid(s: &str) -> Oid {
     s.parse().expect("test OID")
-}
-
-/// Finds a net-snmp program, or fails naming the Debian package that has it.
-fn program(name: &str, package: &str) -> PathBuf {
-    let path = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .unwrap_or_default();
-    path.into_iter()
-        .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/usr/bin")])
-        .map(|dir| dir.join(name))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| {
-            panic!(
-                "{name} not found: install the Debian package `{package}` (scripts/test.sh does)"
-            )
-        })
-}
-
-/// A scratch directory, removed on drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        static N: AtomicU32 = AtomicU32::new(0);
-        let n = N.fetch_add(1, Ordering::Relaxed);
-        let dir =
-            std::env::temp_dir().join(format!("nocbox-snmpc-{name}-{}-{n}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(dir.join("persist")).expect("create scratch dir");
-        Scratch(dir)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
 }
 
 // ---------------------------------------------------------------------------------------------

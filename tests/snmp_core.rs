@@ -14,9 +14,7 @@
 use std::fs;
 use std::io::ErrorKind;
 use std::net::{SocketAddr, UdpSocket};
-use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use nocbox::proto::snmp::message::{
@@ -31,7 +29,10 @@ use nocbox::proto::snmp::Oid;
 
 #[path = "support/snmpd.rs"]
 mod snmpd_conf;
-use snmpd_conf::{user_name as poll_user_name, AUTH_PASS, NET_SNMP_AUTH, NET_SNMP_PRIV, PRIV_PASS};
+use snmpd_conf::{
+    program, user_name as poll_user_name, Scratch, AUTH_PASS, NET_SNMP_AUTH, NET_SNMP_PRIV,
+    PRIV_PASS,
+};
 
 /// The engine ID net-snmp senders claim with `-e` for traps (they are authoritative).
 const SENDER_ENGINE: &str = "8000000001020304";
@@ -49,43 +50,6 @@ fn hex(s: &str) -> Vec<u8> {
         .step_by(2)
         .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
         .collect()
-}
-
-/// Finds a net-snmp program, or fails naming the Debian package that has it.
-fn program(name: &str, package: &str) -> PathBuf {
-    let path = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .unwrap_or_default();
-    path.into_iter()
-        .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/usr/bin")])
-        .map(|dir| dir.join(name))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| {
-            panic!(
-                "{name} not found: install the Debian package `{package}` (scripts/test.sh does)"
-            )
-        })
-}
-
-/// A scratch directory, removed on drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        static N: AtomicU32 = AtomicU32::new(0);
-        let n = N.fetch_add(1, Ordering::Relaxed);
-        let dir =
-            std::env::temp_dir().join(format!("nocbox-snmp-{name}-{}-{n}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(dir.join("persist")).expect("create scratch dir");
-        Scratch(dir)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
 }
 
 /// A running net-snmp program; killed on drop so a failing test leaves nothing behind.

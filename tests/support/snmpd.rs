@@ -5,7 +5,9 @@
 
 #![allow(dead_code)]
 
-use std::path::Path;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
 
 pub const AUTH_PASS: &str = "authpass123";
 pub const PRIV_PASS: &str = "privpass123";
@@ -65,4 +67,42 @@ pub fn config(port: u16, dir: &Path, addrs: &[u8], sys_name: &str) -> String {
         )
         .replace("@DIR@", &dir.display().to_string())
         .replace("@USERS@", &users)
+}
+
+/// Finds a net-snmp program, or fails naming the Debian package that has it.
+pub fn program(name: &str, package: &str) -> PathBuf {
+    let path = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .unwrap_or_default();
+    path.into_iter()
+        .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/usr/bin")])
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| {
+            panic!(
+                "{name} not found: install the Debian package `{package}` (scripts/test.sh does)"
+            )
+        })
+}
+
+/// A scratch directory under the system's temporary directory (with a `persist` directory for
+/// net-snmp's state), removed on drop.
+pub struct Scratch(pub PathBuf);
+
+impl Scratch {
+    pub fn new(name: &str) -> Scratch {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let n = N.fetch_add(1, Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("nocbox-snmp-{name}-{}-{n}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(dir.join("persist")).expect("create scratch dir");
+        Scratch(dir)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
 }
