@@ -172,3 +172,67 @@ fn run_without_config_serves_syslog_and_api_on_default_ports_in_a_private_namesp
         "{err}"
     );
 }
+
+#[test]
+fn validate_and_profiles_check_report_broken_profiles_with_position() {
+    let dir = scratch("validate-profiles");
+    let profiles = dir.join("profiles");
+    std::fs::create_dir_all(&profiles).unwrap();
+    // A user profile for one switch model, with a regex that does not compile on line 8.
+    std::fs::write(
+        profiles.join("my-switch.yaml"),
+        "extends:\n  - _base.yaml\n  - _generic-if.yaml\nsysobjectid: 1.3.6.1.4.1.9.1.9999\nmetrics:\n  - MIB: X\n    symbol: {OID: 1.3.6.1.4.1.9.9.1.0, name: x}\n    metric_tags: [{ symbol: {OID: 1.3.6.1.2.1.1.5.0, name: sysName}, match: '([', tags: {a: '\\1'} }]\n",
+    )
+    .unwrap();
+    let f = dir.join("c.yaml");
+    std::fs::write(
+        &f,
+        format!(
+            "snmp:\n  profiles: [{}]\n  devices:\n    - {{ ip_address: 10.0.0.1, community_string: public, profile: nonexistent }}\n",
+            profiles.display()
+        ),
+    )
+    .unwrap();
+    let out = validate(&f);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("my-switch.yaml:8:"), "{err}");
+    assert!(err.contains("snmp.profiles"), "{err}");
+    let out = Command::new(BIN)
+        .args(["profiles", "check", "--profiles"])
+        .arg(&profiles)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("my-switch.yaml:8:"), "{text}");
+    // Fixed, the user profile selects its sysObjectID over the built-in vendor-wide one.
+    std::fs::write(
+        profiles.join("my-switch.yaml"),
+        "extends:\n  - _base.yaml\n  - _generic-if.yaml\nsysobjectid: 1.3.6.1.4.1.9.1.9999\n",
+    )
+    .unwrap();
+    let out = validate(&f);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("profile `nonexistent` does not exist"),
+        "{err}"
+    );
+    let out = Command::new(BIN)
+        .args(["profiles", "match", "1.3.6.1.4.1.9.1.9999", "--profiles"])
+        .arg(&profiles)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("profile: my-switch"), "{text}");
+    let out = Command::new(BIN)
+        .args(["profiles", "match", "1.3.6.1.4.1.9.1.8888"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("profile: cisco\n"));
+}
