@@ -35,7 +35,8 @@
 # Environment (defaults in brackets; --quick: DEVICES 10, ROUNDS 2, SCALE_INTERVAL 20s,
 # SCALE_CYCLES 2): DEVICES [20] IFACES [50] ROUNDS [3] NOCBOX_INTERVAL [10s] SCALE [1]
 # SCALE_DEVICES [1000] SCALE_INTERVAL [60s] SCALE_CYCLES [3] SCALE_OUTPUTS ["none prometheus"]
-# REQCOUNT [1: count requests with tshark when installed] BUILD [1: cargo build --release of
+# REQCOUNT [1: count requests with tshark when installed] DELAY_MS [0: the simulator answers
+# every request this late, one at a time per device, like a real agent; try 37] BUILD [1: cargo build --release of
 # nocbox and the simulator; 0 uses what is in target/release] BENCH_DIR [target/bench/snmp]
 # NOCBOX [target/release/nocbox] SNMPREC [empty; a .snmprec or .snmprec.bz2 recording (e.g. from
 # snmpsim-data, see tests/peers/snmpsim.sh) to serve instead of the synthetic switch].
@@ -62,6 +63,7 @@ SCALE_CYCLES=${SCALE_CYCLES:-3}
 SCALE_OUTPUTS=${SCALE_OUTPUTS:-none prometheus}
 BUILD=${BUILD:-1}
 SNMPREC=${SNMPREC:-}
+DELAY_MS=${DELAY_MS:-0}
 WORK=${BENCH_DIR:-$ROOT/target/bench/snmp}
 FIRST_IP=127.0.2.1
 rm -rf "$WORK"; mkdir -p "$WORK"
@@ -128,12 +130,14 @@ SIM_PORT=$(free_udp)
 
 # ---- the simulator: NEED_AGENTS devices; the side-by-side part uses the first DEVICES ----
 DATA=(--interfaces "$IFACES")
+[ "$DELAY_MS" = 0 ] || DATA+=(--delay-ms "$DELAY_MS")
 if [ -n "$SNMPREC" ]; then
   case $SNMPREC in
     *.bz2) bzcat "$SNMPREC" >"$WORK/device.snmprec" ;;
     *) cp "$SNMPREC" "$WORK/device.snmprec" ;;
   esac
   DATA=(--snmprec "$WORK/device.snmprec")
+  [ "$DELAY_MS" = 0 ] || DATA+=(--delay-ms "$DELAY_MS")
 fi
 "$AGENT" "${DATA[@]}" --listen "$FIRST_IP:$SIM_PORT" --count "$NEED_AGENTS" \
   >"$WORK/snmpagent.out" 2>"$WORK/snmpagent.log" &
@@ -425,7 +429,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b != "" && b > 0) prin
     echo -n "ifXTable; "
   fi
   echo "simulator: $(cat "$WORK/snmpagent.out")), each walked $ROUNDS times:"
-  echo "ifTable + ifXTable with GETBULK max-repetitions 25. Machine: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)."
+  echo "ifTable + ifXTable with GETBULK max-repetitions 25. Simulator delay per request: $DELAY_MS ms. Machine: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)."
   echo
   echo "| program | values (per walk) | wall ms per device walk | requests per walk (device 0) | CPU s per 1,000 values | peak RSS kB | simulator CPU % | notes |"
   echo "|---|---|---|---|---|---|---|---|"
