@@ -10,25 +10,37 @@
 #    - nocbox snmp walk (H1's CLI, only when the binary has it): the same two subtrees with
 #      -Cr25, one process per device and round; CPU and peak RSS from /usr/bin/time.
 #    - nocbox run: a generated config with `snmp: {interval: NOCBOX_INTERVAL, devices: [...]}`
-#      and `outputs: {prometheus: {enabled: true}}`; from http://127.0.0.1:API/metrics the
-#      service's own counters nocbox_snmp_polls_total{result="ok"|"failed"},
-#      nocbox_snmp_values_total and nocbox_snmp_poll_seconds_total, over ROUNDS poll cycles after
-#      a first (warm-up) cycle. A build without the poller never shows these: the row says so.
-#    Per program: wall time per device walk (exporter: curl's total per scrape; CLI: the process;
-#    nocbox run: poll_seconds_total / polls), CPU seconds per 1,000 values (utime+stime from
-#    /proc/PID/stat), peak RSS (VmHWM), and the simulator's CPU over the same span (to show it is
-#    not the bottleneck).
+#      (the section's defaults: oid_batch_size 5, bulk_max_repetitions 10, max_in_flight 2), twice:
+#      row "nocbox" with `outputs: {prometheus: {enabled: true}}` (it keeps the exposition, as the
+#      exporter renders one), row "nocbox-no-output" with no output (polling, profile evaluation
+#      and metric records only). The simulator claims sysObjectID 1.3.6.1.4.1.9.1.617, so the poller
+#      picks the built-in cisco-catalyst profile and fetches ITS columns, not the two subtrees: the
+#      ifTable/ifXTable columns the profile uses plus CPU, memory, ENVMON, entity and StackWise
+#      tables the simulator does not have (requests that come back empty). From
+#      http://127.0.0.1:API/metrics: nocbox_snmp_polls_total{result="ok"|"failed"},
+#      nocbox_snmp_values_total, nocbox_snmp_metrics_total, nocbox_snmp_poll_microseconds_total,
+#      read after a first (warm-up) cycle and after ROUNDS more cycles (no requests in between);
+#      device 0's /status message (component "snmp:IP:PORT") names the profile and counts.
+#    Per program: values per walk; wall time per device walk (exporter: curl's total per scrape,
+#    median; CLI: perf stat's elapsed time of the process, median; nocbox run:
+#    poll_microseconds_total / polls, mean); requests per walk to device 0 (tshark on lo; the
+#    exporter's own snmp_scrape_packets_sent is in its notes); CPU seconds per 1,000 values
+#    (utime+stime from /proc/PID/stat; the CLI: perf stat's task-clock, start-up included); peak
+#    RSS (VmHWM; CLI: /usr/bin/time %M); the simulator's CPU over the same span.
 # 2. Scale (nocbox only; SCALE=0 skips it): SCALE_DEVICES devices × IFACES interfaces polled
-#    every SCALE_INTERVAL; after the first full cycle, CPU % and RSS over SCALE_CYCLES cycles,
-#    polls ok/failed, values per second, and the simulator's CPU.
+#    every SCALE_INTERVAL, once per output in SCALE_OUTPUTS; after the first full cycle, CPU %
+#    and RSS over SCALE_CYCLES cycles, polls ok/failed, mean poll time, values per second, the
+#    simulator's CPU and everything else's (machine busy time minus both).
 #
 # Environment (defaults in brackets; --quick: DEVICES 10, ROUNDS 2, SCALE_INTERVAL 20s,
 # SCALE_CYCLES 2): DEVICES [20] IFACES [50] ROUNDS [3] NOCBOX_INTERVAL [10s] SCALE [1]
-# SCALE_DEVICES [1000] SCALE_INTERVAL [60s] SCALE_CYCLES [3] BUILD [1: cargo build --release of
+# SCALE_DEVICES [1000] SCALE_INTERVAL [60s] SCALE_CYCLES [3] SCALE_OUTPUTS ["none prometheus"]
+# REQCOUNT [1: count requests with tshark when installed] DELAY_MS [0: the simulator answers
+# every request this late, one at a time per device, like a real agent; try 37] BUILD [1: cargo build --release of
 # nocbox and the simulator; 0 uses what is in target/release] BENCH_DIR [target/bench/snmp]
 # NOCBOX [target/release/nocbox] SNMPREC [empty; a .snmprec or .snmprec.bz2 recording (e.g. from
 # snmpsim-data, see tests/peers/snmpsim.sh) to serve instead of the synthetic switch].
-# Needs prometheus-snmp-exporter (Debian package) and curl. The simulated devices listen on
+# Needs prometheus-snmp-exporter (Debian package), curl and jq; uses perf and tshark when present. The simulated devices listen on
 # 127.0.2.1, 127.0.2.2, ... (one free UDP port, the same for all); everything stays on loopback.
 #
 # Results: $BENCH_DIR/summary.md (also printed), with every config, scrape and log beside it.
@@ -48,8 +60,10 @@ SCALE=${SCALE:-1}
 SCALE_DEVICES=${SCALE_DEVICES:-1000}
 SCALE_INTERVAL=${SCALE_INTERVAL:-60s}
 SCALE_CYCLES=${SCALE_CYCLES:-3}
+SCALE_OUTPUTS=${SCALE_OUTPUTS:-none prometheus}
 BUILD=${BUILD:-1}
 SNMPREC=${SNMPREC:-}
+DELAY_MS=${DELAY_MS:-0}
 WORK=${BENCH_DIR:-$ROOT/target/bench/snmp}
 FIRST_IP=127.0.2.1
 rm -rf "$WORK"; mkdir -p "$WORK"
@@ -57,6 +71,7 @@ rm -rf "$WORK"; mkdir -p "$WORK"
 EXPORTER=$(command -v prometheus-snmp-exporter || true)
 [ -n "$EXPORTER" ] || { echo "prometheus-snmp-exporter missing (apt-get install prometheus-snmp-exporter)" >&2; exit 1; }
 command -v curl >/dev/null || { echo "curl missing" >&2; exit 1; }
+command -v jq >/dev/null || { echo "jq missing" >&2; exit 1; }
 
 if [ "$BUILD" = 1 ]; then
   echo "building release binaries..." >&2
@@ -89,6 +104,7 @@ cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
 rss_kb() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status"; }
 hwm_kb() { awk '$1 == "VmHWM:" { print $2 }' "/proc/$1/status"; }
 now() { date +%s.%N; }
+busy_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; } # whole machine
 calc() { awk "BEGIN { OFMT = CONVFMT = \"%.6f\"; $1 }"; } # print keeps 6 decimals (timestamps)
 ip_n() { # ip_n N : the N-th simulated device's address (0-based), as snmpagent numbers them
   local a b c d x
@@ -114,12 +130,14 @@ SIM_PORT=$(free_udp)
 
 # ---- the simulator: NEED_AGENTS devices; the side-by-side part uses the first DEVICES ----
 DATA=(--interfaces "$IFACES")
+[ "$DELAY_MS" = 0 ] || DATA+=(--delay-ms "$DELAY_MS")
 if [ -n "$SNMPREC" ]; then
   case $SNMPREC in
     *.bz2) bzcat "$SNMPREC" >"$WORK/device.snmprec" ;;
     *) cp "$SNMPREC" "$WORK/device.snmprec" ;;
   esac
   DATA=(--snmprec "$WORK/device.snmprec")
+  [ "$DELAY_MS" = 0 ] || DATA+=(--delay-ms "$DELAY_MS")
 fi
 "$AGENT" "${DATA[@]}" --listen "$FIRST_IP:$SIM_PORT" --count "$NEED_AGENTS" \
   >"$WORK/snmpagent.out" 2>"$WORK/snmpagent.log" &
@@ -128,8 +146,20 @@ for _ in $(seq 200); do grep -q '^ready' "$WORK/snmpagent.out" && break; sleep 0
 grep -q '^ready' "$WORK/snmpagent.out" || { echo "snmpagent did not start; see $WORK/snmpagent.log" >&2; exit 1; }
 echo "simulator: $(cat "$WORK/snmpagent.out")" >&2
 
-declare -A WALL_MS=() CPU_PER_K=() HWM=() SIM_PCT=() VALUES=() NOTE=()
-ROWS="exporter cli nocbox"
+declare -A WALL_MS=() CPU_PER_K=() HWM=() SIM_PCT=() VALUES=() NOTE=() REQS=() SPAN=() WALKS=()
+
+# Requests per walk: tshark (when present, REQCOUNT=1) records every request to device 0; each
+# row's span (SPAN[row] = "start end") then tells which were its. Exporter and CLI walk device 0
+# exactly ROUNDS times inside their span; nocbox run's requests fall in bursts, one per poll.
+TSHARK=""
+if [ "${REQCOUNT:-1}" = 1 ] && command -v tshark >/dev/null; then
+  tshark -i lo -q -f "udp and dst host $(ip_n 0) and dst port $SIM_PORT" -w "$WORK/device0.pcapng" \
+    >"$WORK/tshark.log" 2>&1 &
+  TSHARK=$!; STARTED[$TSHARK]=tshark
+  for _ in $(seq 100); do grep -qs 'Capturing on' "$WORK/tshark.log" && break; sleep 0.05; done
+  sleep 0.5
+fi
+ROWS="exporter cli nocbox nocbox-no-output"
 
 # ---- prometheus-snmp-exporter ----
 EPORT=$(free_tcp)
@@ -142,7 +172,7 @@ scrape() { # scrape DEVICE-N OUTFILE -> prints curl's total seconds
     "http://127.0.0.1:$EPORT/snmp?target=$(ip_n "$1"):$SIM_PORT&module=if_mib"
 }
 scrape 0 "$WORK/exporter-warmup.txt" >/dev/null # first scrape: excluded
-values=0; walls=""; failed=0
+values=0; walls=""; failed=0; sent=0
 e0=$(cpu_ticks "$EXP"); s0=$(cpu_ticks "$SIM"); t0=$(now)
 for r in $(seq "$ROUNDS"); do
   for d in $(seq 0 $((DEVICES - 1))); do
@@ -150,44 +180,62 @@ for r in $(seq "$ROUNDS"); do
     n=$(metric "$WORK/exporter-scrape.txt" snmp_scrape_pdus_returned)
     if [ -z "$n" ] || ! grep -q '^ifHCInOctets{' "$WORK/exporter-scrape.txt"; then failed=$((failed + 1)); n=${n:-0}; fi
     values=$(calc "print $values + $n")
+    sent=$(calc "print $sent + $(metric "$WORK/exporter-scrape.txt" snmp_scrape_packets_sent || echo 0)")
     walls="$walls $w"
   done
   echo "exporter round $r done" >&2
 done
 e1=$(cpu_ticks "$EXP"); s1=$(cpu_ticks "$SIM"); t1=$(now)
 cp "$WORK/exporter-scrape.txt" "$WORK/exporter-last-scrape.txt"
-VALUES[exporter]=$values
+VALUES[exporter]=$values; WALKS[exporter]=$((ROUNDS * DEVICES))
 WALL_MS[exporter]=$(median_ms "$walls")
 CPU_PER_K[exporter]=$(calc "printf \"%.4f\", ($e1 - $e0) / $CLK / ($values > 0 ? $values : 1) * 1000")
 HWM[exporter]=$(hwm_kb "$EXP")
 SIM_PCT[exporter]=$(calc "printf \"%.0f\", 100 * ($s1 - $s0) / $CLK / ($t1 - $t0)")
-NOTE[exporter]="$((ROUNDS * DEVICES)) scrapes, $failed failed; $(calc "printf \"%.2f\", ($e1 - $e0) / $CLK") CPU-s over $(calc "printf \"%.1f\", $t1 - $t0") s"
+SPAN[exporter]="$t0 $t1"
+EXP_SENT=$(calc "printf \"%.1f\", $sent / ($ROUNDS * $DEVICES)")
+NOTE[exporter]="$((ROUNDS * DEVICES)) scrapes, $failed failed; $(calc "printf \"%.2f\", ($e1 - $e0) / $CLK") CPU-s over $(calc "printf \"%.1f\", $t1 - $t0") s; snmp_scrape_packets_sent $EXP_SENT per scrape"
 stop_pid "$EXP"
 
 # ---- nocbox snmp walk (the CLI), when this build has it ----
 if [ -x "$NOCBOX" ] && "$NOCBOX" snmp walk --help >/dev/null 2>&1; then
   # net-snmp spells it -Cr25; accept a CLI that wants -Cr 25 too
   CR=(-Cr25)
+  PERF=()
+  if command -v perf >/dev/null && perf stat -e task-clock -o /dev/null true 2>/dev/null; then
+    PERF=(perf stat -e task-clock -o "$WORK/cli-perf.txt")
+  fi
   if ! "$NOCBOX" snmp walk -v 2c -c public "${CR[@]}" "$(ip_n 0):$SIM_PORT" 1.3.6.1.2.1.1 >/dev/null 2>&1; then CR=(-Cr 25); fi
   values=0; walls=""; cpu=0; peak=0; failed=0
   s0=$(cpu_ticks "$SIM"); t0=$(now)
   for r in $(seq "$ROUNDS"); do
     for d in $(seq 0 $((DEVICES - 1))); do
       ta=$(now)
-      if /usr/bin/time -f '%U %S %M' -o "$WORK/cli-time.txt" "$NOCBOX" snmp walk -v 2c -c public "${CR[@]}" \
+      # With perf: CPU = its task-clock and wall = its "seconds time elapsed" (the walk process
+      # alone, not perf's own start); /usr/bin/time's %U %S come in 10 ms steps, more than one
+      # walk takes. Without perf: wall only. Peak RSS: /usr/bin/time's %M.
+      if /usr/bin/time -f '%M' -o "$WORK/cli-time.txt" "${PERF[@]}" "$NOCBOX" snmp walk -v 2c -c public "${CR[@]}" \
         "$(ip_n "$d"):$SIM_PORT" 1.3.6.1.2.1.2 1.3.6.1.2.1.31.1.1 >"$WORK/cli-walk.txt" 2>"$WORK/cli-walk.err"; then :
       else failed=$((failed + 1)); fi
       tb=$(now)
-      read -r u s m <"$WORK/cli-time.txt"
-      cpu=$(calc "print $cpu + $u + $s"); [ "$m" -gt "$peak" ] && peak=$m
+      read -r m <"$WORK/cli-time.txt"
+      [ "$m" -gt "$peak" ] && peak=$m
       values=$((values + $(grep -c '^\.' "$WORK/cli-walk.txt" || true)))
-      walls="$walls $(calc "print $tb - $ta")"
+      if [ ${#PERF[@]} -gt 0 ]; then
+        read -r ms el < <(awk '$2 == "msec" && $3 == "task-clock" { gsub(/,/, "", $1); c = $1 }
+          $2 == "seconds" && $3 == "time" { e = $1 } END { print c, e }' "$WORK/cli-perf.txt")
+        cpu=$(calc "print $cpu + $ms / 1000")
+        walls="$walls $el"
+      else
+        walls="$walls $(calc "print $tb - $ta")"
+      fi
     done
   done
   s1=$(cpu_ticks "$SIM"); t1=$(now)
-  VALUES[cli]=$values
+  SPAN[cli]="$t0 $t1"
+  VALUES[cli]=$values; WALKS[cli]=$((ROUNDS * DEVICES))
   WALL_MS[cli]=$(median_ms "$walls")
-  CPU_PER_K[cli]=$(calc "printf \"%.4f\", $cpu / ($values > 0 ? $values : 1) * 1000")
+  [ ${#PERF[@]} -gt 0 ] && CPU_PER_K[cli]=$(calc "printf \"%.4f\", $cpu / ($values > 0 ? $values : 1) * 1000")
   HWM[cli]=$peak
   SIM_PCT[cli]=$(calc "printf \"%.0f\", 100 * ($s1 - $s0) / $CLK / ($t1 - $t0)")
   NOTE[cli]="$((ROUNDS * DEVICES)) processes, $failed failed (CPU includes process start-up)"
@@ -196,11 +244,15 @@ else
 fi
 
 # ---- nocbox run: the poller ----
-# INTEGRATOR: this part needs the poller merged. It relies on (a) the `snmp:` config below
-# (ip_address/port/community_string/name per device, snmp.interval) and (b) these series on
-# /metrics: nocbox_snmp_polls_total{result="ok"|"failed"}, nocbox_snmp_values_total,
-# nocbox_snmp_poll_seconds_total. Adjust write_config/poll_counters if the names differ.
-write_config() { # write_config FILE API-PORT DEVICES INTERVAL
+# The poller's series on /metrics: nocbox_snmp_polls_total{result="ok"|"failed"},
+# nocbox_snmp_values_total (varbinds received), nocbox_snmp_metrics_total (metrics emitted) and
+# nocbox_snmp_poll_microseconds_total (wall time of every poll, identification included); per
+# device on /status, component "snmp:<ip>:<port>": detail.last_poll_duration, detail.profile and
+# a message "PROFILE: N values, M metrics, K interfaces in T". The simulated switch claims
+# sysObjectID 1.3.6.1.4.1.9.1.617, so the poller picks the built-in cisco-catalyst profile and
+# fetches its columns (ifTable/ifXTable columns it uses, plus CPU, memory, ENVMON, entity and
+# StackWise tables the simulator does not have: those cost requests that come back empty).
+write_config() { # write_config FILE API-PORT DEVICES INTERVAL OUTPUT(prometheus|none)
   {
     echo "api: { listen: 127.0.0.1:$2 }"
     echo "snmp:"
@@ -210,33 +262,46 @@ write_config() { # write_config FILE API-PORT DEVICES INTERVAL
       echo "    - { ip_address: $(ip_n "$d"), port: $SIM_PORT, community_string: public, name: sim-$d }"
     done
     echo "outputs:"
-    echo "  prometheus: { enabled: true }"
+    if [ "$5" = prometheus ]; then echo "  prometheus: { enabled: true }"; else echo "  prometheus: { enabled: false }"; fi
     echo "  stdout: { enabled: false }"
     echo "shutdown: { drain_period: 0s }"
   } >"$1"
 }
-poll_counters() { # poll_counters API-PORT OUT : "ok failed values seconds" (empty if absent)
-  curl -s -m 30 "http://127.0.0.1:$1/metrics" 2>/dev/null | grep '^nocbox_snmp_\|^nocbox_output_dropped' >"$2" || true
-  echo "$(metric "$2" nocbox_snmp_polls_total 'result="ok"') $(metric "$2" nocbox_snmp_polls_total 'result="failed"') $(metric "$2" nocbox_snmp_values_total) $(metric "$2" nocbox_snmp_poll_seconds_total)"
+poll_counters() { # poll_counters API-PORT OUT : "ok failed values microseconds metrics" (empty if absent)
+  # from /status (JSON; served with or without the prometheus output, unlike /metrics)
+  curl -s -m 30 "http://127.0.0.1:$1/status" >"$2" 2>/dev/null || true
+  jq -r '[.counters[]? | select(.name | startswith("nocbox.snmp."))] as $c
+    | def v(n; f): [$c[] | select(.name == n and f) | .value] | if length == 0 then "" else add | tostring end;
+    if ($c | length) == 0 then "" else
+    [v("nocbox.snmp.polls"; .labels.result == "ok"), v("nocbox.snmp.polls"; .labels.result == "failed"),
+     v("nocbox.snmp.values"; true), v("nocbox.snmp.poll_microseconds"; true), v("nocbox.snmp.metrics"; true)]
+    | map(if . == "" then "0" else . end) | join(" ") end' "$2" 2>/dev/null || true
 }
-# start_nocbox NAME DEVICES INTERVAL : sets NPID and NAPI, or returns 1
+# dropped FILE : the sum of every *.dropped counter in a saved /status (output queues and store)
+dropped() { jq '[.counters[]? | select(.name | endswith("dropped")) | .value] | add // 0' "$1" 2>/dev/null || echo "?"; }
+# device_status API-PORT N : device N's /status message ("PROFILE: V values, M metrics, ...")
+device_status() {
+  curl -s -m 30 "http://127.0.0.1:$1/status" 2>/dev/null | jq -r --arg c "snmp:$(ip_n "$2"):$SIM_PORT" \
+    '.components[$c] | "\(.message // "?") (last_poll_duration \(.detail.last_poll_duration // "?"))"' 2>/dev/null || true
+}
+# start_nocbox NAME DEVICES INTERVAL OUTPUT ROW : sets NPID and NAPI, or returns 1 (NOTE[ROW] says why)
 start_nocbox() {
   NAPI=$(free_tcp)
-  write_config "$WORK/$1.yaml" "$NAPI" "$2" "$3"
+  write_config "$WORK/$1.yaml" "$NAPI" "$2" "$3" "$4"
   if ! "$NOCBOX" validate --config "$WORK/$1.yaml" >"$WORK/$1.validate" 2>&1; then
-    NOTE[nocbox]="config rejected: $(head -1 "$WORK/$1.validate")"; return 1
+    NOTE[$5]="config rejected: $(head -1 "$WORK/$1.validate")"; return 1
   fi
   NOCBOX_LOG=warn "$NOCBOX" run --config "$WORK/$1.yaml" >"$WORK/$1.out" 2>"$WORK/$1.log" &
   NPID=$!; STARTED[$NPID]=nocbox
   for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$NAPI/healthz" && return 0; sleep 0.1; done
-  NOTE[nocbox]="did not become healthy; see $WORK/$1.log"; return 1
+  NOTE[$5]="did not become healthy; see $WORK/$1.log"; return 1
 }
 # wait_polls API WANT-POLLS MAX-SECONDS : until ok+failed polls >= WANT; 1 if the counters never appear
 wait_polls() {
   local end ok fail
   end=$(calc "print $(now) + $3")
   while :; do
-    read -r ok fail _ _ < <(poll_counters "$1" "$WORK/metrics-now.txt")
+    read -r ok fail _ < <(poll_counters "$1" "$WORK/status-now.json")
     if [ -n "$ok" ] && [ "$(calc "print ($ok + ${fail:-0} >= $2) ? 1 : 0")" = 1 ]; then return 0; fi
     if [ "$(calc "print ($(now) > $end) ? 1 : 0")" = 1 ]; then
       if [ -n "$ok" ]; then return 2; fi
@@ -246,65 +311,113 @@ wait_polls() {
   done
 }
 
+# service_row ROW OUTPUT : nocbox run polling DEVICES devices; fills ROW's columns; 0 if it polled
+service_row() {
+  local row=$1 out=$2 tn0 iv ok0 f0 v0 p0 m0 ok1 f1 v1 p1 m1 n0 n1 s0 s1 t0 t1 polls values rc=1
+  tn0=$(now)
+  start_nocbox "$row" "$DEVICES" "$NOCBOX_INTERVAL" "$out" "$row" || return 1
+  iv=$(secs "$NOCBOX_INTERVAL")
+  if wait_polls "$NAPI" "$DEVICES" "$(calc "print $iv + 30")"; then
+    read -r ok0 f0 v0 p0 m0 < <(poll_counters "$NAPI" "$WORK/$row-status-0.json")
+    n0=$(cpu_ticks "$NPID"); s0=$(cpu_ticks "$SIM"); t0=$(now)
+    # no /metrics requests inside the measured span (each one costs nocbox CPU): sleep through
+    # ROUNDS cycles, then wait for the last polls
+    sleep "$(calc "print $ROUNDS * $iv - 1")"
+    if wait_polls "$NAPI" "$(calc "print $ok0 + $f0 + $ROUNDS * $DEVICES")" "$(calc "print $iv + 30")"; then
+      n1=$(cpu_ticks "$NPID"); s1=$(cpu_ticks "$SIM"); t1=$(now)
+      read -r ok1 f1 v1 p1 m1 < <(poll_counters "$NAPI" "$WORK/$row-status-1.json")
+      polls=$(calc "print $ok1 + $f1 - $ok0 - $f0"); values=$(calc "print $v1 - $v0")
+      VALUES[$row]=$values; WALKS[$row]=$polls
+      # nocbox_snmp_poll_microseconds_total / polls: one device's whole poll, in ms
+      WALL_MS[$row]=$(calc "printf \"%.1f\", ($p1 - $p0) / ($polls > 0 ? $polls : 1) / 1000")
+      CPU_PER_K[$row]=$(calc "printf \"%.4f\", ($n1 - $n0) / $CLK / ($values > 0 ? $values : 1) * 1000")
+      HWM[$row]=$(hwm_kb "$NPID")
+      SIM_PCT[$row]=$(calc "printf \"%.0f\", 100 * ($s1 - $s0) / $CLK / ($t1 - $t0)")
+      NOTE[$row]="output: $out; $polls polls ($(calc "print $f1 - $f0") failed) over $(calc "printf \"%.0f\", $t1 - $t0") s, interval $NOCBOX_INTERVAL; $(calc "printf \"%.0f\", $values / ($polls > 0 ? $polls : 1)") values and $(calc "printf \"%.0f\", ($m1 - $m0) / ($polls > 0 ? $polls : 1)") metrics per poll; device 0: $(device_status "$NAPI" 0); CPU includes idle time between cycles"
+      rc=0
+    else
+      NOTE[$row]="polls did not complete $ROUNDS cycles in time; see $WORK/$row.log"
+    fi
+  else
+    NOTE[$row]="no nocbox_snmp_polls_total on /metrics: this build has no SNMP poller"
+  fi
+  stop_pid "$NPID"
+  SPAN[$row]="$tn0 $(now)"
+  return $rc
+}
+
+# ---- nocbox run: the poller, with the prometheus output (exposition, like the exporter) and
+# with no output at all (polling, profile evaluation and metric records only) ----
 NOCBOX_OK=0
 if [ ! -x "$NOCBOX" ]; then
   NOTE[nocbox]="skipped: no $NOCBOX (BUILD=1 builds it)"
-elif start_nocbox nocbox "$DEVICES" "$NOCBOX_INTERVAL"; then
-  iv=$(secs "$NOCBOX_INTERVAL")
-  if wait_polls "$NAPI" "$DEVICES" "$(calc "print $iv + 30")"; then
-    read -r ok0 f0 v0 p0 < <(poll_counters "$NAPI" "$WORK/nocbox-metrics-0.txt")
-    n0=$(cpu_ticks "$NPID"); s0=$(cpu_ticks "$SIM"); t0=$(now)
-    if wait_polls "$NAPI" "$(calc "print $ok0 + $f0 + $ROUNDS * $DEVICES")" "$(calc "print ($ROUNDS + 1) * $iv + 30")"; then
-      n1=$(cpu_ticks "$NPID"); s1=$(cpu_ticks "$SIM"); t1=$(now)
-      read -r ok1 f1 v1 p1 < <(poll_counters "$NAPI" "$WORK/nocbox-metrics-1.txt")
-      polls=$(calc "print $ok1 + $f1 - $ok0 - $f0"); values=$(calc "print $v1 - $v0")
-      VALUES[nocbox]=$values
-      WALL_MS[nocbox]=$(calc "printf \"%.1f\", ($p1 - $p0) / ($polls > 0 ? $polls : 1) * 1000")
-      CPU_PER_K[nocbox]=$(calc "printf \"%.4f\", ($n1 - $n0) / $CLK / ($values > 0 ? $values : 1) * 1000")
-      HWM[nocbox]=$(hwm_kb "$NPID")
-      SIM_PCT[nocbox]=$(calc "printf \"%.0f\", 100 * ($s1 - $s0) / $CLK / ($t1 - $t0)")
-      NOTE[nocbox]="$polls polls ($(calc "print $f1 - $f0") failed) over $(calc "printf \"%.0f\", $t1 - $t0") s, interval $NOCBOX_INTERVAL; CPU includes idle time between cycles"
-      NOCBOX_OK=1
-    else
-      NOTE[nocbox]="polls did not complete $ROUNDS cycles in time; see $WORK/nocbox.log"
-    fi
-  else
-    NOTE[nocbox]="no nocbox_snmp_polls_total on /metrics: this build has no SNMP poller (see INTEGRATOR in bench/snmp.sh)"
-  fi
-  stop_pid "$NPID"
+else
+  service_row nocbox prometheus && NOCBOX_OK=1
+  service_row nocbox-no-output none || true
 fi
 
-# ---- scale: SCALE_DEVICES devices, nocbox only ----
+# ---- scale: SCALE_DEVICES devices, nocbox only, once per output in SCALE_OUTPUTS ----
 SCALE_LINES=""
 if [ "$SCALE" = 1 ] && [ "$NOCBOX_OK" = 1 ]; then
   iv=$(secs "$SCALE_INTERVAL")
-  echo "scale: $SCALE_DEVICES devices every $SCALE_INTERVAL, $SCALE_CYCLES measured cycles..." >&2
-  if start_nocbox nocbox-scale "$SCALE_DEVICES" "$SCALE_INTERVAL"; then
+  SCALE_LINES=$(
+    echo "| output | devices × interfaces | interval | span | polls ok / failed | ms per poll (mean) | values/s | nocbox CPU % of one core | CPU s per 1,000 values | RSS idle → now (peak) | simulator CPU % | others CPU % | output dropped |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+  )
+  for out in $SCALE_OUTPUTS; do
+    echo "scale: $SCALE_DEVICES devices every $SCALE_INTERVAL, output $out, $SCALE_CYCLES measured cycles..." >&2
+    start_nocbox "nocbox-scale-$out" "$SCALE_DEVICES" "$SCALE_INTERVAL" "$out" scale || {
+      SCALE_LINES="$SCALE_LINES
+| $out | ${NOTE[scale]} |"; continue
+    }
     idle=$(rss_kb "$NPID")
     if wait_polls "$NAPI" "$SCALE_DEVICES" "$(calc "print 2 * $iv + 60")"; then
-      read -r ok0 f0 v0 _ < <(poll_counters "$NAPI" "$WORK/scale-metrics-0.txt")
-      n0=$(cpu_ticks "$NPID"); s0=$(cpu_ticks "$SIM"); t0=$(now)
+      read -r ok0 f0 v0 p0 _ < <(poll_counters "$NAPI" "$WORK/scale-$out-status-0.json")
+      n0=$(cpu_ticks "$NPID"); s0=$(cpu_ticks "$SIM"); b0=$(busy_ticks); t0=$(now)
       sleep "$(calc "print $SCALE_CYCLES * $iv")"
-      n1=$(cpu_ticks "$NPID"); s1=$(cpu_ticks "$SIM"); t1=$(now)
-      read -r ok1 f1 v1 _ < <(poll_counters "$NAPI" "$WORK/scale-metrics-1.txt")
-      dropped=$(metric "$WORK/scale-metrics-1.txt" nocbox_output_dropped_total)
-      SCALE_LINES=$(
-        echo "| devices × interfaces | interval | span | polls ok / failed | values/s | nocbox CPU % of one core | RSS idle → now (peak) | simulator CPU % |"
-        echo "|---|---|---|---|---|---|---|---|"
-        echo "| $SCALE_DEVICES × $IFACES | $SCALE_INTERVAL | $(calc "printf \"%.0f\", $t1 - $t0") s | $(calc "print $ok1 - $ok0") / $(calc "print $f1 - $f0") | $(calc "printf \"%.0f\", ($v1 - $v0) / ($t1 - $t0)") | $(calc "printf \"%.1f\", 100 * ($n1 - $n0) / $CLK / ($t1 - $t0)") | $idle → $(rss_kb "$NPID") kB ($(hwm_kb "$NPID") kB) | $(calc "printf \"%.1f\", 100 * ($s1 - $s0) / $CLK / ($t1 - $t0)") |"
-        echo
-        echo "nocbox_output_dropped_total at the end: ${dropped:-0} (the prometheus output keeps max_series series)"
-      )
+      n1=$(cpu_ticks "$NPID"); s1=$(cpu_ticks "$SIM"); b1=$(busy_ticks); t1=$(now)
+      read -r ok1 f1 v1 p1 _ < <(poll_counters "$NAPI" "$WORK/scale-$out-status-1.json")
+      polls=$(calc "print $ok1 + $f1 - $ok0 - $f0")
+      drop=$(dropped "$WORK/scale-$out-status-1.json")
+      SCALE_LINES="$SCALE_LINES
+| $out | $SCALE_DEVICES × $IFACES | $SCALE_INTERVAL | $(calc "printf \"%.0f\", $t1 - $t0") s | $(calc "print $ok1 - $ok0") / $(calc "print $f1 - $f0") | $(calc "printf \"%.1f\", ($p1 - $p0) / ($polls > 0 ? $polls : 1) / 1000") | $(calc "printf \"%.0f\", ($v1 - $v0) / ($t1 - $t0)") | $(calc "printf \"%.1f\", 100 * ($n1 - $n0) / $CLK / ($t1 - $t0)") | $(calc "printf \"%.4f\", ($n1 - $n0) / $CLK / (($v1 - $v0) > 0 ? $v1 - $v0 : 1) * 1000") | $idle → $(rss_kb "$NPID") kB ($(hwm_kb "$NPID") kB) | $(calc "printf \"%.1f\", 100 * ($s1 - $s0) / $CLK / ($t1 - $t0)") | $(calc "printf \"%.1f\", 100 * (($b1 - $b0) - ($n1 - $n0) - ($s1 - $s0)) / $CLK / ($t1 - $t0)") | $drop |"
     else
-      SCALE_LINES="scale: the first cycle of $SCALE_DEVICES polls did not finish within $((2 * ${iv%.*} + 60)) s; see $WORK/nocbox-scale.log"
+      SCALE_LINES="$SCALE_LINES
+| $out | the first cycle of $SCALE_DEVICES polls did not finish within $((2 * ${iv%.*} + 60)) s; see $WORK/nocbox-scale-$out.log |"
     fi
     stop_pid "$NPID"
-  fi
+  done
+  SCALE_LINES="$SCALE_LINES
+
+others = the whole machine's busy time (/proc/stat) minus nocbox and the simulator. output
+dropped = the sum of nocbox's *.dropped counters on /status at the end (the prometheus output keeps
+at most max_series series, 100,000 by default)."
 elif [ "$SCALE" = 1 ]; then
   SCALE_LINES="scale: skipped (the nocbox poller did not run: ${NOTE[nocbox]})"
 fi
 
+# ---- requests per walk to device 0 (tshark) ----
+if [ -n "$TSHARK" ]; then
+  sleep 0.5; stop_pid "$TSHARK"
+  tshark -r "$WORK/device0.pcapng" -T fields -e frame.time_epoch >"$WORK/device0-requests.txt" 2>/dev/null || true
+  for r in exporter cli; do
+    [ -n "${SPAN[$r]:-}" ] || continue
+    read -r a b <<<"${SPAN[$r]}"
+    REQS[$r]=$(awk -v a="$a" -v b="$b" -v n="$ROUNDS" '$1 >= a && $1 <= b { c++ } END { printf "%.1f", c / n }' "$WORK/device0-requests.txt")
+  done
+  for r in nocbox nocbox-no-output; do
+    [ -n "${SPAN[$r]:-}" ] || continue
+    read -r a b <<<"${SPAN[$r]}"
+    # bursts 2 s apart are polls; the first is shown apart (it may start before the span)
+    REQS[$r]=$(awk -v a="$a" -v b="$b" '$1 >= a && $1 <= b {
+        if (n == 0 || $1 - last > 2) { n++ } ; c[n]++; last = $1 }
+      END { for (i = 2; i <= n; i++) { s += c[i] } ;
+        if (n > 1) printf "%.1f (first poll %d; %d polls)", s / (n - 1), c[1], n; else if (n) printf "first poll %d", c[1] }' "$WORK/device0-requests.txt")
+  done
+fi
+
 # ---- summary ----
+per_value() { calc "print ${WALL_MS[$1]:-0} / (${VALUES[$1]:-0} > 0 ? ${VALUES[$1]:-0} : 1) * ${WALKS[$1]:-0}"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b != "" && b > 0) printf "%.1fx", a / b; else print "n/a" }'; }
 {
   echo "# SNMP polling: nocbox vs prometheus-snmp-exporter $("$EXPORTER" --version 2>&1 | awk 'NR == 1 { print $3 }'), $(date -u +%FT%TZ)"
@@ -316,20 +429,28 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b != "" && b > 0) prin
     echo -n "ifXTable; "
   fi
   echo "simulator: $(cat "$WORK/snmpagent.out")), each walked $ROUNDS times:"
-  echo "ifTable + ifXTable with GETBULK max-repetitions 25. Machine: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)."
+  echo "ifTable + ifXTable with GETBULK max-repetitions 25. Simulator delay per request: $DELAY_MS ms. Machine: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)."
   echo
-  echo "| program | values | wall ms per device walk | CPU s per 1,000 values | peak RSS kB | simulator CPU % | notes |"
-  echo "|---|---|---|---|---|---|---|"
+  echo "| program | values (per walk) | wall ms per device walk | requests per walk (device 0) | CPU s per 1,000 values | peak RSS kB | simulator CPU % | notes |"
+  echo "|---|---|---|---|---|---|---|---|"
   for r in $ROWS; do
-    echo "| $r | ${VALUES[$r]:--} | ${WALL_MS[$r]:--} | ${CPU_PER_K[$r]:--} | ${HWM[$r]:--} | ${SIM_PCT[$r]:--} | ${NOTE[$r]:-} |"
+    echo "| $r | ${VALUES[$r]:--} ($(calc "printf \"%.0f\", ${VALUES[$r]:-0} / (${WALKS[$r]:-0} > 0 ? ${WALKS[$r]:-0} : 1)")) | ${WALL_MS[$r]:--} | ${REQS[$r]:--} | ${CPU_PER_K[$r]:--} | ${HWM[$r]:--} | ${SIM_PCT[$r]:--} | ${NOTE[$r]:-} |"
   done
   echo
-  echo "exporter / nocbox run: CPU per value $(ratio "${CPU_PER_K[exporter]:-}" "${CPU_PER_K[nocbox]:-}"), wall per walk $(ratio "${WALL_MS[exporter]:-}" "${WALL_MS[nocbox]:-}"), peak RSS $(ratio "${HWM[exporter]:-}" "${HWM[nocbox]:-}")"
+  echo "exporter / nocbox run: CPU per value $(ratio "${CPU_PER_K[exporter]:-}" "${CPU_PER_K[nocbox]:-}"), wall per walk $(ratio "${WALL_MS[exporter]:-}" "${WALL_MS[nocbox]:-}"), wall per value $(ratio "$(per_value exporter)" "$(per_value nocbox)"), peak RSS $(ratio "${HWM[exporter]:-}" "${HWM[nocbox]:-}")"
+  echo "exporter / nocbox run without output: CPU per value $(ratio "${CPU_PER_K[exporter]:-}" "${CPU_PER_K[nocbox-no-output]:-}")"
   echo "exporter / nocbox snmp walk: CPU per value $(ratio "${CPU_PER_K[exporter]:-}" "${CPU_PER_K[cli]:-}"), wall per walk $(ratio "${WALL_MS[exporter]:-}" "${WALL_MS[cli]:-}")"
   echo
+  echo "What each row fetched: exporter and nocbox snmp walk = the same two subtrees, ifTable"
+  echo "(1.3.6.1.2.1.2, with ifNumber) and ifXTable (1.3.6.1.2.1.31.1.1), GETBULK max-repetitions 25;"
+  echo "nocbox run = the profile matched by sysObjectID (device 0's /status message above names it)"
+  echo "with the section's defaults (oid_batch_size 5, bulk_max_repetitions 10, max_in_flight 2): only"
+  echo "the profile's columns, plus identification GETs, plus tables the simulator lacks. Compare per value."
   echo "Exporter wall = curl's time for one /snmp scrape (walk + exposition), median; its values ="
-  echo "snmp_scrape_pdus_returned. The simulator column is its CPU over the same span: far below"
-  echo "100 % means the agent did not set the pace."
+  echo "snmp_scrape_pdus_returned. CLI wall = the whole process (start-up included), median. nocbox"
+  echo "run wall = nocbox_snmp_poll_microseconds_total / polls (mean of whole polls). Requests per"
+  echo "walk = requests tshark saw to device 0 in the row's span / its walks. The simulator column"
+  echo "is its CPU over the same span: far below 100 % means the agent did not set the pace."
   if [ -n "$SCALE_LINES" ]; then
     echo
     echo "## Scale"

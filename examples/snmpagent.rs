@@ -26,7 +26,8 @@
 //! noSuchName; SET is refused (notWritable, v1 noSuchName). SNMPv3 is not spoken (no answer).
 //! Counters advance with time (base + rate × elapsed, the rate varied per device) and
 //! sysUpTime.0 ticks, so a poller sees rates; `--frozen` serves the recorded values as they are.
-//! With more than one agent, sysName.0 gets `-<device number>` appended.
+//! With more than one agent, sysName.0 gets `-<device number>` appended. `--delay-ms N` answers
+//! every request N ms late, one at a time per agent (a device's SNMP process; 0 by default).
 //!
 //! Prints `ready N agents on FIRST..LAST (K OIDs)` on stdout once every socket is bound, and its
 //! request counters on stderr when stopped (SIGINT/SIGTERM).
@@ -73,6 +74,10 @@ struct Args {
     /// Runtime worker threads (1 = current-thread runtime).
     #[arg(long, default_value_t = 1)]
     threads: usize,
+    /// Answer each request this many milliseconds late, one request at a time per agent, like a
+    /// real agent's SNMP process (35-40 ms per PDU on a Juniper MX204). 0: at once.
+    #[arg(long, default_value_t = 0)]
+    delay_ms: u64,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -661,6 +666,7 @@ struct Shared {
     community: String,
     max_size: usize,
     frozen: bool,
+    delay: std::time::Duration,
     start: Instant,
     stats: Stats,
 }
@@ -753,6 +759,10 @@ async fn serve(sock: tokio::net::UdpSocket, device: u32, shared: Arc<Shared>) {
             responder.respond(&req).map(|bytes| (bytes, from))
         });
         if let Some((bytes, from)) = got {
+            if !shared.delay.is_zero() {
+                // serially: the next request of this agent waits behind this one
+                tokio::time::sleep(shared.delay).await;
+            }
             if sock.send_to(&bytes, from).await.is_ok() {
                 shared.stats.responses.fetch_add(1, Relaxed);
             }
@@ -794,6 +804,7 @@ fn main() {
         community: args.community.clone(),
         max_size: args.max_size,
         frozen: args.frozen,
+        delay: std::time::Duration::from_millis(args.delay_ms),
         start: Instant::now(),
         stats: Stats::default(),
     });
