@@ -16,7 +16,8 @@
 //! - a series read twice in one poll (rows a profile's tags do not tell apart) gives no value,
 //!   not one row's delta against the other's reading.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 use std::time::Duration;
 
 use crate::profiles::SampleValue;
@@ -45,10 +46,19 @@ pub enum NoRate {
 /// Previous readings of one device's counters.
 #[derive(Debug, Default)]
 pub struct Counters {
-    last: HashMap<String, Last>,
+    /// By a 64-bit hash of the series (name and tags), not the text: a device has a thousand
+    /// series or more, and their text would be most of the poller's memory. Two series of one
+    /// device colliding is a 1-in-10^13 event.
+    last: HashMap<u64, Last>,
     round: u64,
     /// Keys read twice in one round, given no value from then on.
-    ambiguous: std::collections::HashSet<String>,
+    ambiguous: HashSet<u64>,
+}
+
+fn hashed(key: impl Hash) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    key.hash(&mut h);
+    h.finish()
 }
 
 const WRAP32: f64 = 4_294_967_296.0;
@@ -86,23 +96,24 @@ impl Counters {
     /// The increase of series `key` since its previous reading, and the seconds between them.
     pub fn delta(
         &mut self,
-        key: &str,
+        key: impl Hash,
         value: SampleValue,
         at: Duration,
     ) -> Result<(f64, f64), NoRate> {
+        let key = hashed(key);
         let round = self.round;
-        if self.ambiguous.contains(key) {
+        if self.ambiguous.contains(&key) {
             return Err(NoRate::Ambiguous);
         }
-        let prev = match self.last.get_mut(key) {
+        let prev = match self.last.get_mut(&key) {
             Some(l) if l.round == round && round != 0 => {
-                self.last.remove(key);
-                self.ambiguous.insert(key.to_string());
+                self.last.remove(&key);
+                self.ambiguous.insert(key);
                 return Err(NoRate::Ambiguous);
             }
             Some(l) => std::mem::replace(l, Last { value, at, round }),
             None => {
-                self.last.insert(key.to_string(), Last { value, at, round });
+                self.last.insert(key, Last { value, at, round });
                 return Err(NoRate::First);
             }
         };
@@ -143,7 +154,7 @@ impl Counters {
     /// Per-second rate of series `key`, with `scale` applied to the delta.
     pub fn rate(
         &mut self,
-        key: &str,
+        key: impl Hash,
         value: SampleValue,
         scale: f64,
         at: Duration,

@@ -308,8 +308,7 @@ impl DeviceState {
                     Err(_) => skipped += 1,
                 },
                 MetricKind::MonotonicCount | MetricKind::MonotonicCountAndRate => {
-                    let key = series_key(&s.name, &t);
-                    match self.counters.delta(&key, s.value, at) {
+                    match self.counters.delta((&s.name, &t), s.value, at) {
                         Ok((d, secs)) => {
                             if s.kind == MetricKind::MonotonicCountAndRate {
                                 out.push(gauge(
@@ -345,8 +344,7 @@ impl DeviceState {
     }
 
     fn rate(&mut self, s: &Sample, tags: &[String], at: Duration) -> Result<f64, NoRate> {
-        let key = series_key(&s.name, tags);
-        self.counters.rate(&key, s.value, s.scale, at)
+        self.counters.rate((&s.name, tags), s.value, s.scale, at)
     }
 
     /// The reachability records of a poll that failed: `answered` says whether the device
@@ -395,16 +393,6 @@ fn push_unique(tags: &mut Vec<String>, t: String) {
     }
 }
 
-fn series_key(name: &str, tags: &[String]) -> String {
-    let mut k = String::with_capacity(name.len() + tags.iter().map(|t| t.len() + 1).sum::<usize>());
-    k.push_str(name);
-    for t in tags {
-        k.push('|');
-        k.push_str(t);
-    }
-    k
-}
-
 /// One poll over the network: identify, fetch the plan, evaluate, report.
 pub async fn poll_once(
     session: &Session,
@@ -414,20 +402,29 @@ pub async fn poll_once(
     host: &str,
     out: &mut Vec<MetricRecord>,
 ) -> Result<PollSummary, PollError> {
-    let ident = Identity::from_varbinds(
-        &session
-            .get(&Identity::oids())
-            .await
-            .map_err(PollError::NoAnswer)?,
-    );
+    let answer = session
+        .get(&Identity::oids())
+        .await
+        .map_err(PollError::NoAnswer)?;
+    let ident = Identity::from_varbinds(&answer);
     let boots = session.engine().map(|(_, boots, _)| boots);
     let rebooted = state.identify(&ident, boots, epoch.elapsed(), store)?;
     let ts = chrono::Utc::now().timestamp();
     let (plan, full) = state.next_fetch();
     let mut values: BTreeMap<Oid, Value> = BTreeMap::new();
     let mut fetched = 0;
-    if !plan.scalars.is_empty() {
-        for vb in session.get(&plan.scalars).await.map_err(PollError::Fetch)? {
+    // The identifying answer already holds sysObjectID, sysUpTime and sysName: not asked twice.
+    let scalars: Vec<Oid> = plan
+        .scalars
+        .iter()
+        .filter(|o| !answer.iter().any(|vb| &vb.oid == *o))
+        .cloned()
+        .collect();
+    for vb in answer {
+        keep(&mut values, vb, &mut fetched);
+    }
+    if !scalars.is_empty() {
+        for vb in session.get(&scalars).await.map_err(PollError::Fetch)? {
             keep(&mut values, vb, &mut fetched);
         }
     }

@@ -322,7 +322,6 @@ async fn run_device(
     let epoch = Instant::now();
     let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + offset, spec.interval);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    let mut out = Vec::new();
     loop {
         tokio::select! {
             _ = p.ctx.shutdown.cancelled() => break,
@@ -330,7 +329,9 @@ async fn run_device(
             _ = tick.tick() => {}
         }
         let started = Instant::now();
-        out.clear();
+        // Fresh each poll: kept between polls, a thousand devices' buffers would hold memory
+        // for nothing (docs/PERFORMANCE.md).
+        let mut out = Vec::new();
         let poll = poll_once(
             &session,
             &mut state,

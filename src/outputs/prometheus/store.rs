@@ -18,8 +18,9 @@
 //! - staleness: a series not updated for `max(stale_after, 3 × its interval)` is removed.
 //! - cap: at most `max_series` series; a point of a further new series is refused.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
+use std::hash::{Hash, Hasher};
 use std::time::{Duration, Instant};
 
 use crate::event::{MetricRecord, MetricType};
@@ -86,6 +87,21 @@ pub struct Store {
     len: usize,
     max_series: usize,
     stale_after: Duration,
+    /// A point's family name, type and rendered labels, by a hash of its name, type, tags and
+    /// host: the same series arrives every poll, and rendering its labels (split, sanitize,
+    /// sort, escape) was most of the output's CPU with SNMP polling (docs/PERFORMANCE.md).
+    /// Only a cache: cleared when it outgrows twice the series cap.
+    names: HashMap<u64, (String, Kind, String)>,
+}
+
+/// A point's series identity, hashed without allocating.
+fn series_hash(m: &MetricRecord) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    m.metric.hash(&mut h);
+    (m.kind as u8).hash(&mut h);
+    m.tags.hash(&mut h);
+    m.host.hash(&mut h);
+    h.finish()
 }
 
 /// The family name and type of a metric.
@@ -151,6 +167,7 @@ impl Store {
             len: 0,
             max_series,
             stale_after,
+            names: HashMap::new(),
         }
     }
 
@@ -165,23 +182,34 @@ impl Store {
 
     /// Takes one point received at `now`.
     pub fn apply(&mut self, m: &MetricRecord, now: Instant) -> Result<(), Refused> {
-        let (name, kind) = family_of(m)?;
+        let key = series_hash(m);
+        if !self.names.contains_key(&key) {
+            let (name, kind) = family_of(m)?;
+            if self.names.len() >= self.max_series.saturating_mul(2).max(1024) {
+                self.names.clear();
+            }
+            let labels = labels(&m.tags, m.host.as_deref());
+            self.names.insert(key, (name, kind, labels));
+        }
+        let Some((name, kind, labels)) = self.names.get(&key) else {
+            return Err(Refused::InvalidName);
+        };
+        let kind = *kind;
         let keep_for = m.interval.map_or(self.stale_after, |i| {
             self.stale_after
                 .max(Duration::from_secs(i.saturating_mul(3)))
         });
-        let labels = labels(&m.tags, m.host.as_deref());
         let full = self.len >= self.max_series;
-        match self.families.get(&name) {
+        let fam = match self.families.get_mut(name.as_str()) {
             Some(f) if f.kind != kind => return Err(Refused::TypeConflict),
+            Some(f) => f,
             None if full => return Err(Refused::MaxSeries),
-            _ => {}
-        }
-        let fam = self.families.entry(name).or_insert_with(|| Family {
-            kind,
-            series: BTreeMap::new(),
-        });
-        match fam.series.get_mut(&labels) {
+            None => self.families.entry(name.clone()).or_insert_with(|| Family {
+                kind,
+                series: BTreeMap::new(),
+            }),
+        };
+        match fam.series.get_mut(labels.as_str()) {
             Some(s) => {
                 s.value = match kind {
                     Kind::Counter => s.value + m.value,
@@ -193,7 +221,7 @@ impl Store {
             None if full => return Err(Refused::MaxSeries),
             None => {
                 fam.series.insert(
-                    labels,
+                    labels.clone(),
                     Sample {
                         value: m.value,
                         updated: now,
