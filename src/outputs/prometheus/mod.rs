@@ -5,11 +5,13 @@
 //! Like every output it reads its own bounded queue, so it never slows the pipeline. The store
 //! belongs to this task alone; what the API reads is the last published text behind an `Arc`,
 //! so a scrape holds a lock only to clone that `Arc`, never while series are rendered. The text
-//! is rendered at most once per `PUBLISH_EVERY`, when something changed, so `/metrics` can lag
-//! the newest point by that much.
+//! is rendered at most once per `PUBLISH_EVERY`, when something changed and a scrape came since
+//! the last rendering (else every `PUBLISH_UNREAD_EVERY`): a scrape sees the series as they were
+//! at most a second after the previous scrape, and nobody pays for renderings nobody reads.
 
 mod store;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -25,23 +27,37 @@ pub use store::Store;
 
 pub const NAME: &str = "prometheus";
 
-/// How often changes are rendered and published, and stale series looked for.
+/// How often changes are rendered and published (when scraped since), and stale series looked
+/// for.
 const PUBLISH_EVERY: Duration = Duration::from_secs(1);
+
+/// Changes are rendered at least this often even when nobody scrapes.
+const PUBLISH_UNREAD_EVERY: Duration = Duration::from_secs(15);
 
 /// The published exposition text of metric events, shared with the API. Cheap to clone.
 #[derive(Clone, Debug, Default)]
-pub struct Exposition(Arc<Mutex<Arc<String>>>);
+pub struct Exposition {
+    text: Arc<Mutex<Arc<String>>>,
+    /// A scrape came since the last rendering.
+    wanted: Arc<AtomicBool>,
+}
 
 impl Exposition {
-    /// The latest text (empty before the first point).
+    /// The latest text (empty before the first point); tells the output someone reads it.
     pub fn text(&self) -> Arc<String> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.wanted.store(true, Ordering::Relaxed);
+        self.text.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// Replaces the text (the `prometheus` output, and tests).
     pub(crate) fn publish(&self, text: String) {
         let text = Arc::new(text);
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = text;
+        *self.text.lock().unwrap_or_else(|e| e.into_inner()) = text;
+    }
+
+    /// Whether a scrape came since the last call.
+    fn take_wanted(&self) -> bool {
+        self.wanted.swap(false, Ordering::Relaxed)
     }
 }
 
@@ -84,6 +100,7 @@ pub async fn run(cfg: PrometheusConfig, out: Exposition, mut rx: EventRx, ctx: O
     let mut tick = tokio::time::interval(PUBLISH_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut dirty = false;
+    let mut last = std::time::Instant::now();
     let stop: &CancellationToken = &ctx.hard_stop;
     loop {
         tokio::select! {
@@ -95,9 +112,14 @@ pub async fn run(cfg: PrometheusConfig, out: Exposition, mut rx: EventRx, ctx: O
             _ = tick.tick() => {
                 let gone = store.expire(std::time::Instant::now());
                 stats.expired.add(gone as u64);
-                if dirty || gone > 0 {
+                dirty |= gone > 0;
+                // Rendering every series is the output's main cost (docs/PERFORMANCE.md):
+                // only for a reader, or now and then.
+                let due = out.take_wanted() || last.elapsed() >= PUBLISH_UNREAD_EVERY;
+                if dirty && due {
                     publish(&store, &out, &stats);
                     dirty = false;
+                    last = std::time::Instant::now();
                 }
             }
             ev = rx.recv() => match ev.as_deref() {

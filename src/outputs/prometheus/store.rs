@@ -147,16 +147,27 @@ pub fn labels(tags: &[String], host: Option<&str>) -> String {
 }
 
 /// A sample value as Prometheus writes it: `1`, `0.002`, `1e+300`, `NaN`, `+Inf`, `-Inf`.
+#[cfg(test)]
 pub fn value(v: f64) -> String {
+    let mut s = String::new();
+    write_value(&mut s, v);
+    s
+}
+
+/// [`value`], appended to `out` without allocating.
+fn write_value(out: &mut String, v: f64) {
     if v.is_nan() {
-        "NaN".into()
+        out.push_str("NaN");
     } else if v.is_infinite() {
-        if v > 0.0 { "+Inf" } else { "-Inf" }.into()
+        out.push_str(if v > 0.0 { "+Inf" } else { "-Inf" });
     } else if v == v.trunc() && v.abs() < 1e15 {
-        format!("{}", v as i64)
+        let _ = write!(out, "{}", v as i64);
     } else {
         // Shortest round-trip form; exponent for very large or small values.
-        serde_json::to_string(&v).unwrap_or_else(|_| "NaN".into())
+        match serde_json::to_string(&v) {
+            Ok(t) => out.push_str(&t),
+            Err(_) => out.push_str("NaN"),
+        }
     }
 }
 
@@ -248,11 +259,26 @@ impl Store {
 
     /// The text exposition: per family a `# TYPE` line, then its series.
     pub fn render(&self) -> String {
-        let mut out = String::with_capacity(self.len * 96);
+        let size: usize = self
+            .families
+            .iter()
+            .map(|(name, f)| {
+                32 + name.len()
+                    + f.series
+                        .keys()
+                        .map(|l| name.len() + l.len() + 26)
+                        .sum::<usize>()
+            })
+            .sum();
+        let mut out = String::with_capacity(size);
         for (name, f) in &self.families {
             let _ = writeln!(out, "# TYPE {name} {}", f.kind.as_str());
             for (labels, s) in &f.series {
-                let _ = writeln!(out, "{name}{labels} {}", value(s.value));
+                out.push_str(name);
+                out.push_str(labels);
+                out.push(' ');
+                write_value(&mut out, s.value);
+                out.push('\n');
             }
         }
         out
