@@ -13,9 +13,8 @@
 //! test and names its package. Every net-snmp program gets its own state and config directory.
 
 use std::collections::BTreeMap;
-use std::fs;
 use std::net::{SocketAddr, UdpSocket};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -29,7 +28,9 @@ use nocbox::proto::snmp::Oid;
 
 #[path = "support/snmpd.rs"]
 mod snmpd_conf;
-use snmpd_conf::{program, user_name, Scratch, AUTH_PASS, NET_SNMP_AUTH, NET_SNMP_PRIV, PRIV_PASS};
+use snmpd_conf::{
+    program, user_name, Agent, Scratch, AUTH_PASS, NET_SNMP_AUTH, NET_SNMP_PRIV, PRIV_PASS,
+};
 
 const ENGINE_HEX: &str = "80001f8804736e6d70642d74657374";
 
@@ -40,17 +41,11 @@ fn oid(s: &str) -> Oid {
 // ---------------------------------------------------------------------------------------------
 // snmpd, started as tests/snmp_core.rs does
 
+/// snmpd on 127.0.0.1 with the shared users; its directory goes when it stops.
 struct Snmpd {
-    child: Child,
-    scratch: Scratch,
+    agent: Agent,
+    _scratch: Scratch,
     port: u16,
-}
-
-impl Drop for Snmpd {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn free_port() -> u16 {
@@ -63,54 +58,30 @@ fn free_port() -> u16 {
 impl Snmpd {
     fn start() -> Snmpd {
         let scratch = Scratch::new("snmpd");
-        let port = free_port();
-        let conf = snmpd_conf::config(port, &scratch.0, &[1], "snmpd-test");
-        fs::write(scratch.0.join("snmpd.conf"), conf).expect("write snmpd.conf");
-        let log = fs::File::create(scratch.0.join("snmpd.log")).expect("log");
-        let child = Command::new(program("snmpd", "snmpd"))
-            .args(["-f", "-Lo", "-C", "-m", "", "-I", "-smux", "-c"])
-            .arg(scratch.0.join("snmpd.conf"))
-            .env("SNMPCONFPATH", &scratch.0)
-            .env("SNMP_PERSISTENT_DIR", scratch.0.join("persist"))
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log"))
-            .stderr(log)
-            .spawn()
-            .expect("start snmpd");
-        let mut snmpd = Snmpd {
-            child,
-            scratch,
-            port,
-        };
-        snmpd.wait_ready();
-        snmpd
+        let agent = Agent::start(&scratch.0, free_port(), &[1], "snmpd-test", |a| {
+            net_snmp(
+                "snmpget",
+                &args(&format!(
+                    "-v2c -c public -On -t 0.2 -r 0 127.0.0.1:{} 1.3.6.1.2.1.1.5.0",
+                    a.port
+                )),
+            )
+            .status
+            .success()
+        });
+        Snmpd {
+            port: agent.port,
+            agent,
+            _scratch: scratch,
+        }
     }
 
     fn log(&self) -> String {
-        fs::read_to_string(self.scratch.0.join("snmpd.log")).unwrap_or_default()
+        self.agent.log()
     }
 
     fn target(&self) -> String {
         format!("127.0.0.1:{}", self.port)
-    }
-
-    fn wait_ready(&mut self) {
-        for _ in 0..50 {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("snmpd exited with {status}:\n{}", self.log());
-            }
-            let o = net_snmp(
-                "snmpget",
-                &args(&format!(
-                    "-v2c -c public -On -t 0.2 -r 0 {} 1.3.6.1.2.1.1.5.0",
-                    self.target()
-                )),
-            );
-            if o.status.success() {
-                return;
-            }
-        }
-        panic!("snmpd did not answer on {}:\n{}", self.port, self.log());
     }
 }
 

@@ -30,7 +30,7 @@ use nocbox::proto::snmp::Oid;
 #[path = "support/snmpd.rs"]
 mod snmpd_conf;
 use snmpd_conf::{
-    program, user_name as poll_user_name, Scratch, AUTH_PASS, NET_SNMP_AUTH, NET_SNMP_PRIV,
+    program, user_name as poll_user_name, Agent, Scratch, AUTH_PASS, NET_SNMP_AUTH, NET_SNMP_PRIV,
     PRIV_PASS,
 };
 
@@ -535,61 +535,32 @@ fn snmpinform_fails_when_we_do_not_answer_or_answer_wrongly() {
 // ---------------------------------------------------------------------------------------------
 // us → net-snmp: polling a real snmpd
 
-/// A net-snmp agent on 127.0.0.1 with one v3 user per auth/priv combination it supports.
+/// A net-snmp agent on 127.0.0.1 with one v3 user per auth/priv combination it supports; its
+/// directory goes when it stops.
 struct Snmpd {
-    child: Child,
-    scratch: Scratch,
+    agent: Agent,
+    _scratch: Scratch,
     port: u16,
-}
-
-impl Drop for Snmpd {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 impl Snmpd {
     fn start() -> Snmpd {
         let scratch = Scratch::new("snmpd");
+        let (s, _) = socket();
+        // A port that was free a moment ago (its socket is closed at the end of this statement).
         let port = socket().1;
-        let conf = snmpd_conf::config(port, &scratch.0, &[1], "snmpd-test");
-        fs::write(scratch.0.join("snmpd.conf"), conf).expect("write snmpd.conf");
-        let log = fs::File::create(scratch.0.join("snmpd.log")).expect("log");
-        let child = Command::new(program("snmpd", "snmpd"))
-            .args(["-f", "-Lo", "-C", "-m", "", "-I", "-smux", "-c"])
-            .arg(scratch.0.join("snmpd.conf"))
-            .env("SNMPCONFPATH", &scratch.0)
-            .env("SNMP_PERSISTENT_DIR", scratch.0.join("persist"))
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log"))
-            .stderr(log)
-            .spawn()
-            .expect("start snmpd");
-        let mut snmpd = Snmpd {
-            child,
-            scratch,
-            port,
-        };
-        snmpd.wait_ready();
-        snmpd
+        let agent = Agent::start(&scratch.0, port, &[1], "snmpd-test", |a| {
+            get_v2c(&s, a.port, "public", Duration::from_millis(200)).is_some()
+        });
+        Snmpd {
+            port: agent.port,
+            agent,
+            _scratch: scratch,
+        }
     }
 
     fn log(&self) -> String {
-        fs::read_to_string(self.scratch.0.join("snmpd.log")).unwrap_or_default()
-    }
-
-    fn wait_ready(&mut self) {
-        let (s, _) = socket();
-        for _ in 0..50 {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("snmpd exited with {status}:\n{}", self.log());
-            }
-            if get_v2c(&s, self.port, "public", Duration::from_millis(200)).is_some() {
-                return;
-            }
-        }
-        panic!("snmpd did not answer on {}:\n{}", self.port, self.log());
+        self.agent.log()
     }
 }
 

@@ -9,8 +9,8 @@
 
 use std::fs;
 use std::net::UdpSocket;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 use std::time::Duration;
 
 use nocbox::proto::snmp::message::{
@@ -20,24 +20,15 @@ use nocbox::proto::snmp::{Pdu, VarBind};
 use serde_json::Value as Json;
 
 use crate::harness::*;
-use crate::ntp::which;
 
 #[path = "../support/snmpd.rs"]
 mod snmpd_conf;
-use snmpd_conf::{combinations, user_name, AUTH_PASS, PRIV_PASS};
+use snmpd_conf::{combinations, user_name, Agent, AUTH_PASS, PRIV_PASS};
 
 /// A net-snmp agent answering on 127.0.0.1 … 127.0.0.`addresses`, all on one port.
 struct Snmpd {
-    child: Child,
-    dir: PathBuf,
+    _agent: Agent,
     port: u16,
-}
-
-impl Drop for Snmpd {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 impl Snmpd {
@@ -52,22 +43,6 @@ impl Snmpd {
 
     /// Answers on 127.0.0.`a` for each of `addrs`, port `port`, as sysName `name`.
     fn start_on(dir: &Path, addrs: &[u8], name: &str, port: u16) -> Snmpd {
-        let dir = dir.join(format!("snmpd-{name}"));
-        fs::create_dir_all(dir.join("persist")).unwrap();
-        let conf = snmpd_conf::config(port, &dir, addrs, name);
-        fs::write(dir.join("snmpd.conf"), conf).unwrap();
-        let log = fs::File::create(dir.join("snmpd.log")).unwrap();
-        let child = Command::new(which("snmpd"))
-            .args(["-f", "-Lo", "-C", "-m", "", "-I", "-smux", "-c"])
-            .arg(dir.join("snmpd.conf"))
-            .env("SNMPCONFPATH", &dir)
-            .env("SNMP_PERSISTENT_DIR", dir.join("persist"))
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .expect("snmpd (Debian package snmpd)");
-        let s = Snmpd { child, dir, port };
         let probe = UdpSocket::bind("127.0.0.1:0").unwrap();
         probe
             .set_read_timeout(Some(Duration::from_millis(200)))
@@ -83,19 +58,15 @@ impl Snmpd {
                 varbinds: vec![VarBind::null("1.3.6.1.2.1.1.5.0".parse().unwrap())],
             }),
         }));
-        let ready = wait_for(10, || {
-            probe
-                .send_to(&get, (format!("127.0.0.{}", addrs[0]).as_str(), s.port))
-                .ok()?;
+        let first = format!("127.0.0.{}", addrs[0]);
+        let agent = Agent::start(&dir.join(format!("snmpd-{name}")), port, addrs, name, |a| {
             let mut b = [0u8; 512];
-            probe.recv_from(&mut b).ok().map(|_| ())
+            probe.send_to(&get, (first.as_str(), a.port)).is_ok() && probe.recv_from(&mut b).is_ok()
         });
-        assert!(
-            ready.is_some(),
-            "snmpd did not answer:\n{}",
-            fs::read_to_string(s.dir.join("snmpd.log")).unwrap_or_default()
-        );
-        s
+        Snmpd {
+            port: agent.port,
+            _agent: agent,
+        }
     }
 }
 

@@ -1,13 +1,15 @@
 //! The net-snmp agent the SNMP tests run (`tests/snmp_core.rs`, `tests/snmp_client.rs`,
 //! `tests/e2e/snmp_poll.rs` include this file): its v3 users, one per auth/priv combination
-//! net-snmp 5.9.3 offers, and its config rendered from `tests/peers/snmpd.conf.in`. Each test
-//! starts and stops the process itself.
+//! net-snmp 5.9.3 offers, its config rendered from `tests/peers/snmpd.conf.in`, and the running
+//! process ([`Agent`]); each test probes readiness its own way.
 
 #![allow(dead_code)]
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
 
 pub const AUTH_PASS: &str = "authpass123";
 pub const PRIV_PASS: &str = "privpass123";
@@ -104,5 +106,66 @@ impl Scratch {
 impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A running snmpd, killed on drop; its config, state and log live in `dir`.
+pub struct Agent {
+    pub child: Child,
+    pub dir: PathBuf,
+    pub port: u16,
+}
+
+impl Agent {
+    /// Starts snmpd on UDP `port` of 127.0.0.`a` for each of `addrs`, as sysName `sys_name`,
+    /// and waits until `ready` says it answers (at most 10 s; a snmpd that exits fails at once).
+    pub fn start(
+        dir: &Path,
+        port: u16,
+        addrs: &[u8],
+        sys_name: &str,
+        mut ready: impl FnMut(&Agent) -> bool,
+    ) -> Agent {
+        fs::create_dir_all(dir.join("persist")).expect("create snmpd dir");
+        fs::write(dir.join("snmpd.conf"), config(port, dir, addrs, sys_name))
+            .expect("write snmpd.conf");
+        let log = fs::File::create(dir.join("snmpd.log")).expect("snmpd log");
+        let child = Command::new(program("snmpd", "snmpd"))
+            .args(["-f", "-Lo", "-C", "-m", "", "-I", "-smux", "-c"])
+            .arg(dir.join("snmpd.conf"))
+            .env("SNMPCONFPATH", dir)
+            .env("SNMP_PERSISTENT_DIR", dir.join("persist"))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("snmpd log"))
+            .stderr(log)
+            .spawn()
+            .expect("start snmpd");
+        let mut agent = Agent {
+            child,
+            dir: dir.to_path_buf(),
+            port,
+        };
+        let until = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < until {
+            if let Ok(Some(status)) = agent.child.try_wait() {
+                panic!("snmpd exited with {status}:\n{}", agent.log());
+            }
+            if ready(&agent) {
+                return agent;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("snmpd did not answer on {port}:\n{}", agent.log());
+    }
+
+    pub fn log(&self) -> String {
+        fs::read_to_string(self.dir.join("snmpd.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
