@@ -18,7 +18,7 @@
 //! - staleness: a series not updated for `max(stale_after, 3 × its interval)` is removed.
 //! - cap: at most `max_series` series; a point of a further new series is refused.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write;
 use std::hash::{Hash, Hasher};
 use std::time::{Duration, Instant};
@@ -87,11 +87,13 @@ pub struct Store {
     len: usize,
     max_series: usize,
     stale_after: Duration,
-    /// A point's family name, type and rendered labels, by a hash of its name, type, tags and
-    /// host: the same series arrives every poll, and rendering its labels (split, sanitize,
-    /// sort, escape) was most of the output's CPU with SNMP polling (docs/PERFORMANCE.md).
-    /// Only a cache: cleared when it outgrows twice the series cap.
+    /// A held series' family name, type and rendered labels, by a hash of its point's name,
+    /// type, tags and host: the same series arrives every poll, and rendering its labels (split,
+    /// sanitize, sort, escape) was most of the output's CPU with SNMP polling
+    /// (docs/PERFORMANCE.md). Holds only series the store holds (`expire` prunes it).
     names: HashMap<u64, (String, Kind, String)>,
+    /// Series refused for the cap, by the same hash, until something expires.
+    refused: HashSet<u64>,
 }
 
 /// A point's series identity, hashed without allocating.
@@ -179,6 +181,7 @@ impl Store {
             max_series,
             stale_after,
             names: HashMap::new(),
+            refused: HashSet::new(),
         }
     }
 
@@ -194,12 +197,25 @@ impl Store {
     /// Takes one point received at `now`.
     pub fn apply(&mut self, m: &MetricRecord, now: Instant) -> Result<(), Refused> {
         let key = series_hash(m);
+        if self.refused.contains(&key) {
+            return Err(Refused::MaxSeries);
+        }
         if !self.names.contains_key(&key) {
             let (name, kind) = family_of(m)?;
-            if self.names.len() >= self.max_series.saturating_mul(2).max(1024) {
-                self.names.clear();
-            }
             let labels = labels(&m.tags, m.host.as_deref());
+            let exists = match self.families.get(&name) {
+                Some(f) if f.kind != kind => return Err(Refused::TypeConflict),
+                Some(f) => f.series.contains_key(&labels),
+                None => false,
+            };
+            if !exists && self.len >= self.max_series {
+                // Remembered, so the next point of this series is refused without rendering
+                // its labels again (bounded: past that, refusals just cost more).
+                if self.refused.len() < self.max_series.saturating_mul(4) {
+                    self.refused.insert(key);
+                }
+                return Err(Refused::MaxSeries);
+            }
             self.names.insert(key, (name, kind, labels));
         }
         let Some((name, kind, labels)) = self.names.get(&key) else {
@@ -254,7 +270,18 @@ impl Store {
             !f.series.is_empty()
         });
         self.len = self.families.values().map(|f| f.series.len()).sum();
-        before - self.len
+        let gone = before - self.len;
+        if gone > 0 {
+            // The cache names only series that exist; refused series may fit now.
+            let families = &self.families;
+            self.names.retain(|_, (name, _, labels)| {
+                families
+                    .get(name.as_str())
+                    .is_some_and(|f| f.series.contains_key(labels.as_str()))
+            });
+            self.refused.clear();
+        }
+        gone
     }
 
     /// The text exposition: per family a `# TYPE` line, then its series.
