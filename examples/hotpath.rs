@@ -25,13 +25,14 @@ fn main() {
         original_len: line.len(),
     };
     let tags = vec!["env:prd".to_string()];
+    let ns = nocbox::inputs::syslog::namespace_tag("default");
     let parse = support::per_op(n, || {
         black_box(nocbox::proto::syslog::parse(line, now));
     });
     let build = support::per_op(n, || {
-        black_box(build_record(line, rx, None, &tags, "default"));
+        black_box(build_record(line, rx, None, &tags, &ns));
     });
-    let ev = Event::Log(build_record(line, rx, None, &tags, "default").0);
+    let ev = Event::Log(build_record(line, rx, None, &tags, &ns).0);
     let mut buf = Vec::with_capacity(4096);
     let render = support::per_op(n, || {
         buf.clear();

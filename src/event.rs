@@ -5,10 +5,14 @@
 //! PRODUCT.md (`network.client.ip`, `syslog.hostname`, ...) are nested objects, which is how
 //! Datadog names attribute paths.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
 use serde_json::{Map, Value};
+
+use crate::json;
+use crate::proto::syslog::StructuredData;
 
 /// Datadog's status words, in syslog severity order (0 = emerg).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -62,7 +66,7 @@ impl Status {
 pub struct LogRecord {
     pub message: String,
     pub hostname: String,
-    pub ddsource: String,
+    pub ddsource: Cow<'static, str>,
     pub service: String,
     pub status: Status,
     /// Tags as `key:value` strings; serialised comma-joined as `ddtags`.
@@ -70,14 +74,189 @@ pub struct LogRecord {
     pub timestamp: DateTime<Utc>,
     /// The sender's address (`network.client.ip`); `None` for records nocbox makes itself.
     pub client_ip: Option<IpAddr>,
-    /// Further attributes (`syslog`, `cisco`, `junos`, ...), merged into the top-level object.
+    /// The `syslog` attribute object of a received syslog line, kept typed: it is written
+    /// straight to JSON, and outputs that speak syslog read its fields. Wins over an attribute
+    /// named `syslog`.
+    pub syslog: Option<Box<SyslogFields>>,
+    /// Further attributes (`cisco`, `junos`, ...), merged into the top-level object.
     pub attributes: Map<String, Value>,
     /// More attributes, already serialized as the members of a JSON object (`"a":1,"b":[2]`,
     /// without braces), for inputs whose records carry many small values (traps): written
     /// as they are, which saves the many small allocations of a `Map`. Their keys must differ
-    /// from each other, from `attributes`' and from the fixed fields (`network` and `kind`
-    /// included).
+    /// from each other, from `attributes`' and from the fixed fields (`network`, `syslog` and
+    /// `kind` included).
     pub attributes_json: Option<Box<str>>,
+}
+
+/// The `syslog` object of a syslog record (PRODUCT.md's `syslog.*` attributes). Absent fields
+/// are omitted from the JSON; keys are written in alphabetical order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SyslogFields {
+    pub appname: Option<String>,
+    pub facility: Option<u8>,
+    pub hostname: Option<String>,
+    /// The line was not valid UTF-8 and was decoded lossily.
+    pub invalid_utf8: bool,
+    pub msgid: Option<String>,
+    /// The size of a truncated message as sent.
+    pub original_size: Option<usize>,
+    pub parse_error: Option<&'static str>,
+    pub procid: Option<String>,
+    pub severity: Option<u8>,
+    /// SD-ID with its parameters, in the order sent (RFC 5424).
+    pub structured_data: StructuredData,
+    pub timestamp: Option<DateTime<FixedOffset>>,
+    pub truncated: bool,
+    /// RFC 5424 VERSION.
+    pub version: Option<u32>,
+}
+
+impl SyslogFields {
+    /// Appends the object as JSON.
+    pub fn write_json(&self, buf: &mut Vec<u8>) {
+        let mut sep = Separator::new(buf);
+        if let Some(v) = &self.appname {
+            sep.key(buf, "appname");
+            json::push_str(buf, v);
+        }
+        if let Some(v) = self.facility {
+            sep.key(buf, "facility");
+            json::push_u64(buf, v.into());
+        }
+        if let Some(v) = &self.hostname {
+            sep.key(buf, "hostname");
+            json::push_str(buf, v);
+        }
+        if self.invalid_utf8 {
+            sep.key(buf, "invalid_utf8");
+            buf.extend_from_slice(b"true");
+        }
+        if let Some(v) = &self.msgid {
+            sep.key(buf, "msgid");
+            json::push_str(buf, v);
+        }
+        if let Some(v) = self.original_size {
+            sep.key(buf, "original_size");
+            json::push_u64(buf, v as u64);
+        }
+        if let Some(v) = self.parse_error {
+            sep.key(buf, "parse_error");
+            json::push_str(buf, v);
+        }
+        if let Some(v) = &self.procid {
+            sep.key(buf, "procid");
+            json::push_str(buf, v);
+        }
+        if let Some(v) = self.severity {
+            sep.key(buf, "severity");
+            json::push_u64(buf, v.into());
+        }
+        if !self.structured_data.is_empty() {
+            // An SD-ID or a parameter may repeat; the last value wins, as in a JSON object.
+            let mut sd = Map::new();
+            for (id, params) in &self.structured_data {
+                let entry = sd.entry(id.as_str()).or_insert_with(|| Map::new().into());
+                if let Value::Object(obj) = entry {
+                    for (k, v) in params {
+                        obj.insert(k.clone(), v.as_str().into());
+                    }
+                }
+            }
+            sep.key(buf, "structured_data");
+            // Cannot fail: string keys.
+            let _ = serde_json::to_writer(&mut *buf, &sd);
+        }
+        if let Some(ts) = &self.timestamp {
+            sep.key(buf, "timestamp");
+            json::push_rfc3339(buf, ts, json::Fraction::Auto, false);
+        }
+        if self.truncated {
+            sep.key(buf, "truncated");
+            buf.extend_from_slice(b"true");
+        }
+        if let Some(v) = self.version {
+            sep.key(buf, "version");
+            json::push_u64(buf, v.into());
+        }
+        sep.end(buf);
+    }
+
+    /// The object as a JSON value (tests, and the rare slow paths).
+    pub fn to_value(&self) -> Value {
+        let mut buf = Vec::new();
+        self.write_json(&mut buf);
+        serde_json::from_slice(&buf).unwrap_or(Value::Null)
+    }
+}
+
+impl SyslogFields {
+    /// Approximate heap bytes, for [`Event::approx_size`].
+    fn approx_size(&self) -> usize {
+        let text = |v: &Option<String>| v.as_ref().map_or(0, |s| s.len() + 16);
+        let sd: usize = self
+            .structured_data
+            .iter()
+            .map(|(id, params)| {
+                id.len()
+                    + 48
+                    + params
+                        .iter()
+                        .map(|(k, v)| k.len() + v.len() + 96)
+                        .sum::<usize>()
+            })
+            .sum();
+        std::mem::size_of::<Self>()
+            + text(&self.appname)
+            + text(&self.hostname)
+            + text(&self.msgid)
+            + text(&self.procid)
+            + sd
+    }
+}
+
+/// The record, its `Arc`, the queue slot and the allocator's rounding, for a log event.
+const LOG_RECORD_OVERHEAD: usize = 320;
+
+/// Approximate heap bytes of an attribute value: a `Map` entry costs its key, its share of a
+/// B-tree node (nodes hold up to 11 entries) and its value.
+fn approx_value_size(v: &Value) -> usize {
+    match v {
+        Value::Object(m) => m
+            .iter()
+            .map(|(k, v)| k.len() + 160 + approx_value_size(v))
+            .sum(),
+        Value::Array(a) => 24 + a.iter().map(approx_value_size).sum::<usize>(),
+        Value::String(s) => s.len() + 16,
+        _ => 8,
+    }
+}
+
+/// Writes `{`, then `,` before every member but the first, then `}`.
+struct Separator {
+    first: bool,
+}
+
+impl Separator {
+    fn new(buf: &mut Vec<u8>) -> Self {
+        buf.push(b'{');
+        Separator { first: true }
+    }
+
+    /// The separator and `"key":` (the key must not need escaping).
+    fn key(&mut self, buf: &mut Vec<u8>, key: &str) {
+        self.next(buf);
+        json::push_key(buf, key);
+    }
+
+    fn next(&mut self, buf: &mut Vec<u8>) {
+        if !std::mem::take(&mut self.first) {
+            buf.push(b',');
+        }
+    }
+
+    fn end(self, buf: &mut Vec<u8>) {
+        buf.push(b'}');
+    }
 }
 
 impl LogRecord {
@@ -90,12 +269,13 @@ impl LogRecord {
         LogRecord {
             message: message.into(),
             hostname: hostname.into(),
-            ddsource: String::new(),
+            ddsource: Cow::Borrowed(""),
             service: String::new(),
             status: Status::Info,
             tags: Vec::new(),
             timestamp,
             client_ip: None,
+            syslog: None,
             attributes: Map::new(),
             attributes_json: None,
         }
@@ -109,9 +289,12 @@ impl LogRecord {
                 m.extend(more);
             }
         }
+        if let Some(fields) = &self.syslog {
+            m.insert("syslog".into(), fields.to_value());
+        }
         m.insert("message".into(), Value::String(self.message.clone()));
         m.insert("hostname".into(), Value::String(self.hostname.clone()));
-        m.insert("ddsource".into(), Value::String(self.ddsource.clone()));
+        m.insert("ddsource".into(), Value::String(self.ddsource.to_string()));
         m.insert("service".into(), Value::String(self.service.clone()));
         m.insert("status".into(), Value::String(self.status.as_str().into()));
         m.insert("ddtags".into(), Value::String(self.tags.join(",")));
@@ -132,40 +315,90 @@ impl LogRecord {
 
     /// Appends the intake object as JSON to `buf` (plus `"kind"` when given), without the deep
     /// copy `to_json` makes: this is the per-message path of every output. Same object as
-    /// `to_json`.
+    /// `to_json`, and for records without `attributes_json` the same text, key order included.
     pub fn write_json(&self, buf: &mut Vec<u8>, kind: Option<&str>) {
-        let start = buf.len();
-        let ok = if self.attributes.contains_key("network") && self.client_ip.is_some() {
+        if self.attributes.contains_key("network") && self.client_ip.is_some() {
             // Rare: an attribute object to merge the client address into. Take the slow path.
+            let start = buf.len();
             let mut m = self.to_json();
             if let Some(k) = kind {
                 m.insert("kind".into(), Value::String(k.into()));
             }
-            serde_json::to_writer(&mut *buf, &m).is_ok()
-        } else {
-            let ok = serde_json::to_writer(&mut *buf, &Wire { rec: self, kind }).is_ok();
-            // The object always has members (message, ...): its closing brace becomes a comma.
-            if let (true, Some(raw)) = (ok, self.attributes_json.as_deref()) {
-                if !raw.is_empty() && buf.last() == Some(&b'}') {
-                    buf.pop();
-                    buf.push(b',');
-                    buf.extend_from_slice(raw.as_bytes());
-                    buf.push(b'}');
+            if serde_json::to_writer(&mut *buf, &m).is_err() {
+                // Cannot happen with string keys; never leave half an object behind.
+                buf.truncate(start);
+            }
+            return;
+        }
+        let mut sep = Separator::new(buf);
+        let mut syslog = self.syslog.as_deref();
+        for (k, v) in &self.attributes {
+            let owned = RECORD_FIELDS.contains(&k.as_str())
+                || (k == "network" && self.client_ip.is_some())
+                || (k == "kind" && kind.is_some())
+                || (k == "syslog" && self.syslog.is_some());
+            if owned {
+                continue;
+            }
+            if k.as_str() > "syslog" {
+                if let Some(fields) = syslog.take() {
+                    sep.key(buf, "syslog");
+                    fields.write_json(buf);
                 }
             }
-            ok
-        };
-        if !ok {
-            // Cannot happen with string keys; never leave half an object behind.
-            buf.truncate(start);
+            sep.next(buf);
+            json::push_str(buf, k);
+            buf.push(b':');
+            // Cannot fail: string keys.
+            let _ = serde_json::to_writer(&mut *buf, v);
         }
+        if let Some(fields) = syslog {
+            sep.key(buf, "syslog");
+            fields.write_json(buf);
+        }
+        sep.key(buf, "message");
+        json::push_str(buf, &self.message);
+        sep.key(buf, "hostname");
+        json::push_str(buf, &self.hostname);
+        sep.key(buf, "ddsource");
+        json::push_str(buf, &self.ddsource);
+        sep.key(buf, "service");
+        json::push_str(buf, &self.service);
+        sep.key(buf, "status");
+        json::push_str(buf, self.status.as_str());
+        sep.key(buf, "ddtags");
+        buf.push(b'"');
+        for (i, t) in self.tags.iter().enumerate() {
+            if i > 0 {
+                buf.push(b',');
+            }
+            json::push_escaped(buf, t);
+        }
+        buf.push(b'"');
+        sep.key(buf, "timestamp");
+        json::push_utc_millis(buf, &self.timestamp);
+        if let Some(ip) = self.client_ip {
+            sep.key(buf, "network");
+            buf.extend_from_slice(b"{\"client\":{\"ip\":\"");
+            json::push_ip(buf, ip);
+            buf.extend_from_slice(b"\"}}");
+        }
+        if let Some(k) = kind {
+            sep.key(buf, "kind");
+            json::push_str(buf, k);
+        }
+        if let Some(raw) = self.attributes_json.as_deref().filter(|r| !r.is_empty()) {
+            sep.next(buf);
+            buf.extend_from_slice(raw.as_bytes());
+        }
+        sep.end(buf);
     }
 
     /// Size of the intake object as JSON, in bytes.
     pub fn json_len(&self) -> usize {
-        serde_json::to_vec(&Value::Object(self.to_json()))
-            .map(|v| v.len())
-            .unwrap_or(0)
+        let mut buf = Vec::new();
+        self.write_json(&mut buf, None);
+        buf.len()
     }
 }
 
@@ -179,64 +412,6 @@ pub const RECORD_FIELDS: [&str; 7] = [
     "ddtags",
     "timestamp",
 ];
-
-/// Serialises a record's intake object straight from its fields.
-struct Wire<'a> {
-    rec: &'a LogRecord,
-    kind: Option<&'a str>,
-}
-
-struct ClientIp(IpAddr);
-
-impl serde::Serialize for ClientIp {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        struct Ip(IpAddr);
-        impl serde::Serialize for Ip {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                let mut m = s.serialize_map(Some(1))?;
-                m.serialize_entry("ip", &self.0.to_string())?;
-                m.end()
-            }
-        }
-        let mut m = s.serialize_map(Some(1))?;
-        m.serialize_entry("client", &Ip(self.0))?;
-        m.end()
-    }
-}
-
-impl serde::Serialize for Wire<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let r = self.rec;
-        let mut m = s.serialize_map(None)?;
-        for (k, v) in &r.attributes {
-            let owned = RECORD_FIELDS.contains(&k.as_str())
-                || (k == "network" && r.client_ip.is_some())
-                || (k == "kind" && self.kind.is_some());
-            if !owned {
-                m.serialize_entry(k, v)?;
-            }
-        }
-        m.serialize_entry("message", &r.message)?;
-        m.serialize_entry("hostname", &r.hostname)?;
-        m.serialize_entry("ddsource", &r.ddsource)?;
-        m.serialize_entry("service", &r.service)?;
-        m.serialize_entry("status", r.status.as_str())?;
-        m.serialize_entry("ddtags", &r.tags.join(","))?;
-        m.serialize_entry(
-            "timestamp",
-            &r.timestamp.to_rfc3339_opts(SecondsFormat::Millis, true),
-        )?;
-        if let Some(ip) = r.client_ip {
-            m.serialize_entry("network", &ClientIp(ip))?;
-        }
-        if let Some(k) = self.kind {
-            m.serialize_entry("kind", k)?;
-        }
-        m.end()
-    }
-}
 
 /// Datadog series metric types (API v2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -289,16 +464,28 @@ pub enum Event {
 }
 
 impl Event {
-    /// Approximate memory an event holds while queued, in bytes: its text, the attributes parsed
-    /// from it and a fixed overhead for the record, its attribute map and the queue slot.
-    /// Calibrated on the syslog benchmark: 73k queued 200-byte lines held about 3 KB each.
-    /// Queue byte budgets use it.
+    /// Approximate memory an event holds while queued, in bytes: its text, its attributes and
+    /// a fixed overhead for the record and the queue slot. Queue byte budgets use it.
+    /// Calibrated with `bench/queue-memory.sh` (RSS growth per queued event, stdout blocked).
     pub fn approx_size(&self) -> usize {
         match self {
             Event::Log(l) => {
-                let tags: usize = l.tags.iter().map(|t| t.len() + 24).sum();
+                let tags: usize = l.tags.iter().map(|t| t.len() + 32).sum();
                 let raw = l.attributes_json.as_ref().map_or(0, |r| r.len());
-                3 * l.message.len() + l.hostname.len() + l.service.len() + tags + raw + 2560
+                let syslog = l.syslog.as_ref().map_or(0, |f| f.approx_size());
+                let attributes: usize = l
+                    .attributes
+                    .iter()
+                    .map(|(k, v)| k.len() + approx_value_size(v))
+                    .sum();
+                l.message.len()
+                    + l.hostname.len()
+                    + l.service.len()
+                    + tags
+                    + raw
+                    + syslog
+                    + attributes
+                    + LOG_RECORD_OVERHEAD
             }
             Event::Metric(m) => {
                 m.metric.len() + m.tags.iter().map(|t| t.len() + 24).sum::<usize>() + 128

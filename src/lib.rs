@@ -7,6 +7,7 @@ pub mod checks;
 pub mod config;
 pub mod event;
 pub mod inputs;
+pub mod json;
 pub mod outputs;
 pub mod pipeline;
 pub mod poller;

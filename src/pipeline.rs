@@ -266,13 +266,13 @@ mod tests {
     fn byte_budget_drops_large_floods_and_recovers_as_the_output_reads() {
         let t = Telemetry::new();
         let mut b = PipelineBuilder::new(&t);
-        let mut rx = b.add_output("o", 1000, 20_000, Accepts::All);
+        let mut rx = b.add_output("o", 1000, 5_000, Accepts::All);
         let p = b.build();
         let big = || Event::Log(LogRecord::new("x".repeat(2000), "h", chrono::Utc::now()));
         for _ in 0..5 {
             p.send(big());
         }
-        // About 8.6 kB each: two fit, the rest are dropped for bytes, not count.
+        // About 2.3 kB each: two fit, the rest are dropped for bytes, not count.
         assert_eq!(
             t.counter_sum("nocbox.pipeline.dropped", &[("reason", "queue_bytes")]),
             3

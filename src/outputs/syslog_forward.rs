@@ -121,8 +121,18 @@ fn header_field(v: &str, max: usize) -> String {
     }
 }
 
-/// `syslog.<key>` as text (strings and numbers), else empty.
+/// `syslog.<key>` as text (strings and numbers), else empty: from the typed fields of a syslog
+/// record, else from an attribute object named `syslog`.
 fn syslog_attr(rec: &LogRecord, key: &str) -> String {
+    if let Some(f) = &rec.syslog {
+        let v = match key {
+            "facility" => f.facility.map(|n| n.to_string()),
+            "procid" => f.procid.clone(),
+            "msgid" => f.msgid.clone(),
+            _ => None,
+        };
+        return v.unwrap_or_default();
+    }
     match rec.attributes.get("syslog").and_then(|s| s.get(key)) {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Number(n)) => n.to_string(),
@@ -189,7 +199,7 @@ mod tests {
     use tokio_util::sync::CancellationToken;
 
     use super::*;
-    use crate::event::{Event, Status};
+    use crate::event::{Event, Status, SyslogFields};
     use crate::telemetry::Telemetry;
 
     fn rec() -> LogRecord {
@@ -205,10 +215,12 @@ mod tests {
         r.service = "LINK".into();
         r.status = Status::Error;
         r.client_ip = Some("10.1.1.2".parse().unwrap());
-        r.attributes.insert(
-            "syslog".into(),
-            json!({"facility": 23, "procid": 42, "msgid": "ID7"}),
-        );
+        r.syslog = Some(Box::new(SyslogFields {
+            facility: Some(23),
+            procid: Some("42".into()),
+            msgid: Some("ID7".into()),
+            ..Default::default()
+        }));
         r
     }
 
@@ -233,6 +245,7 @@ mod tests {
     fn facility_by_name_number_text_or_garbage() {
         let with = |f: serde_json::Value| {
             let mut r = rec();
+            r.syslog = None;
             r.attributes
                 .insert("syslog".into(), json!({ "facility": f }));
             facility(&r)

@@ -123,8 +123,9 @@ fn parse_header(buf: &[u8]) -> Header {
     }
 }
 
-fn is_terminator(b: u8) -> bool {
-    b == b'\n' || b == 0
+/// Position of the first terminator (LF or NUL): the per-line scan, so vectorised.
+fn find_terminator(b: &[u8]) -> Option<usize> {
+    memchr::memchr2(b'\n', 0, b)
 }
 
 /// Per-connection syslog frame decoder. Sans-IO: it only looks at the buffer it is given.
@@ -316,7 +317,7 @@ impl FrameDecoder {
                 }
             }
             Skip::ToTerminator => {
-                let found = buf.iter().position(|&b| is_terminator(b));
+                let found = find_terminator(buf);
                 let upto = found.unwrap_or(buf.len());
                 if let Some(h) = &mut self.held {
                     if upto > 0 {
@@ -342,7 +343,7 @@ impl FrameDecoder {
     fn decode_line(&mut self, buf: &mut BytesMut) -> Option<Frame> {
         loop {
             let start = self.scanned.min(buf.len());
-            let Some(offset) = buf[start..].iter().position(|&b| is_terminator(b)) else {
+            let Some(offset) = find_terminator(&buf[start..]) else {
                 return self.truncate_unterminated(buf);
             };
             self.scanned = 0;

@@ -35,6 +35,7 @@ fn time<F: FnMut(usize)>(n: usize, mut f: F) -> f64 {
 fn stages(name: &str, lines: &[String], out_path: &str, n: usize) {
     let peer = IpAddr::V4(Ipv4Addr::LOCALHOST);
     let tags: Vec<String> = Vec::new();
+    let ns = nocbox::inputs::syslog::namespace_tag("default");
     let rx = || Received { peer, at: Utc::now(), truncated: false, original_len: 0 };
     let mut sink = 0usize;
 
@@ -44,12 +45,12 @@ fn stages(name: &str, lines: &[String], out_path: &str, n: usize) {
     });
     let build_us = time(n, |i| {
         let l = &lines[i % lines.len()];
-        let (rec, _) = build_record(l.as_bytes(), rx(), None, &tags, "default");
+        let (rec, _) = build_record(l.as_bytes(), rx(), None, &tags, &ns);
         sink += rec.message.len();
     });
     let events: Vec<Event> = lines
         .iter()
-        .map(|l| Event::Log(build_record(l.as_bytes(), rx(), None, &tags, "default").0))
+        .map(|l| Event::Log(build_record(l.as_bytes(), rx(), None, &tags, &ns).0))
         .collect();
     let render_us = time(n, |i| {
         sink += render(&events[i % events.len()]).len();

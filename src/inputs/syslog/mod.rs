@@ -21,7 +21,7 @@ use crate::inputs::Devices;
 use crate::pipeline::Pipeline;
 use crate::telemetry::{Component, Counter, Telemetry};
 
-pub use record::{build as build_record, Received};
+pub use record::{build as build_record, namespace_tag, Received};
 
 /// Sockets `app.rs` bound for this input.
 #[derive(Debug)]
@@ -39,7 +39,8 @@ pub(crate) struct Shared {
     component: Component,
     devices: Devices,
     tags: Vec<String>,
-    namespace: String,
+    /// `device_namespace:<namespace>`, made once.
+    namespace_tag: String,
     tls: Option<tokio_rustls::TlsAcceptor>,
     not_allowed: Counter,
     per_source: tcp::PerSource,
@@ -104,7 +105,7 @@ impl Shared {
             rx,
             self.devices.get(&peer).as_deref(),
             &self.tags,
-            &self.namespace,
+            &self.namespace_tag,
         );
         if let Some(reason) = parse_error {
             match self.parse_errors.iter().find(|(r, _)| *r == reason) {
@@ -168,7 +169,7 @@ impl SyslogInput {
                 component,
                 devices,
                 tags,
-                namespace,
+                namespace_tag: record::namespace_tag(&namespace),
                 tls,
                 not_allowed,
                 per_source: Default::default(),

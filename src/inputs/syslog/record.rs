@@ -4,10 +4,10 @@
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
-use serde_json::{json, Value};
 
 use crate::event::{LogRecord, Status};
 use crate::inputs::DeviceInfo;
+use crate::json;
 use crate::proto::syslog;
 
 /// Facts about one message that the bytes do not carry.
@@ -30,47 +30,54 @@ fn usable_host(h: &str) -> bool {
         && !h.contains(char::is_whitespace)
 }
 
-/// The record for `raw`. `tags` are the global tags; `device` what the config says about the peer.
+/// The record for `raw`. `tags` are the global tags, `namespace_tag` the `device_namespace` tag
+/// (see [`namespace_tag`]); `device` what the config says about the peer.
 pub fn build(
     raw: &[u8],
     rx: Received,
     device: Option<&DeviceInfo>,
     tags: &[String],
-    namespace: &str,
+    namespace_tag: &str,
 ) -> (LogRecord, Option<&'static str>) {
     let parsed = syslog::parse(raw, rx.at);
     let hostname = device
         .and_then(|d| d.name.clone())
         .or_else(|| parsed.hostname.clone().filter(|h| usable_host(h)))
         .unwrap_or_else(|| rx.peer.to_string());
-    let ddsource = parsed.ddsource().to_string();
+    let ddsource = parsed.ddsource();
     let service = parsed.service();
     let status = parsed.severity.map_or(Status::Info, Status::from_severity);
     let error = parsed.error;
-    let (message, attributes) = parsed.into_message_and_attributes();
+    let (message, mut fields, vendor) = parsed.into_parts();
     let mut rec = LogRecord::new(message, hostname, rx.at);
-    rec.ddsource = ddsource;
+    rec.ddsource = ddsource.into();
     rec.service = service;
     rec.status = status;
     rec.client_ip = Some(rx.peer);
-    rec.tags = tags.to_vec();
-    if let Some(d) = device {
-        rec.tags.extend(d.tags.iter().cloned());
-    }
-    rec.tags.push(format!("device_namespace:{namespace}"));
-    rec.tags.push(format!("snmp_device:{}", rx.peer));
-    rec.attributes = attributes;
+    let device_tags = device.map_or(&[][..], |d| &d.tags[..]);
+    rec.tags = Vec::with_capacity(tags.len() + device_tags.len() + 2);
+    rec.tags.extend_from_slice(tags);
+    rec.tags.extend_from_slice(device_tags);
+    rec.tags.push(namespace_tag.to_owned());
+    let mut device_tag = Vec::with_capacity(32);
+    device_tag.extend_from_slice(b"snmp_device:");
+    json::push_ip(&mut device_tag, rx.peer);
+    rec.tags.push(
+        String::from_utf8(device_tag)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+    );
     if rx.truncated {
-        let sys = rec
-            .attributes
-            .entry("syslog")
-            .or_insert_with(|| Value::Object(Default::default()));
-        if let Value::Object(m) = sys {
-            m.insert("truncated".into(), json!(true));
-            m.insert("original_size".into(), json!(rx.original_len));
-        }
+        fields.truncated = true;
+        fields.original_size = Some(rx.original_len);
     }
+    rec.syslog = Some(Box::new(fields));
+    rec.attributes = vendor;
     (rec, error)
+}
+
+/// The `device_namespace` tag of every record, made once per input.
+pub fn namespace_tag(namespace: &str) -> String {
+    format!("device_namespace:{namespace}")
 }
 
 #[cfg(test)]
@@ -94,13 +101,25 @@ mod tests {
             tags: vec!["site:dc1".into()],
             ..Default::default()
         };
-        let (r, _) = build(line, rx("10.1.1.2"), Some(&dev), &[], "default");
+        let (r, _) = build(
+            line,
+            rx("10.1.1.2"),
+            Some(&dev),
+            &[],
+            &namespace_tag("default"),
+        );
         assert_eq!(r.hostname, "named");
         assert!(r.tags.contains(&"site:dc1".to_string()));
-        let (r, _) = build(line, rx("10.1.1.2"), None, &[], "default");
+        let (r, _) = build(line, rx("10.1.1.2"), None, &[], &namespace_tag("default"));
         assert_eq!(r.hostname, "core-sw01");
         assert_eq!(r.status, Status::Error);
-        let (r, err) = build(b"<13>", rx("10.1.1.3"), None, &[], "default");
+        let (r, err) = build(
+            b"<13>",
+            rx("10.1.1.3"),
+            None,
+            &[],
+            &namespace_tag("default"),
+        );
         assert_eq!(r.hostname, "10.1.1.3");
         let _ = err;
         let (r, _) = build(
@@ -108,9 +127,38 @@ mod tests {
             rx("10.9.9.9"),
             None,
             &[],
-            "ns",
+            &namespace_tag("ns"),
         );
         assert_eq!(r.hostname, "10.9.9.9");
         assert!(r.tags.contains(&"device_namespace:ns".to_string()));
+    }
+
+    #[test]
+    fn written_line_is_the_intake_object() {
+        let lines: [&[u8]; 5] = [
+            b"<187>5678: core-sw01: 5674: *Aug 14 2026 09:21:07.118 CEST: %LINK-3-UPDOWN: Interface Gi1/0/12, changed state to \"down\"",
+            b"<14>1 2026-08-14T09:21:07.118+02:00 srx1 RT_FLOW - RT_FLOW_SESSION_CREATE [junos@2636.1.1.1.2.129 source-address=\"10.0.0.1\" source-port=\"5353\"] session created",
+            b"<13>Aug 14 09:21:07 host app[12]: tab\there \xff\xfe bytes",
+            b"no header at all\x01",
+            b"<13>",
+        ];
+        for (i, line) in lines.into_iter().enumerate() {
+            let mut r = rx("10.1.1.2");
+            r.truncated = i == 0;
+            r.original_len = 9000;
+            let (rec, _) = build(line, r, None, &["env:prd".into()], &namespace_tag("dc1"));
+            let mut buf = Vec::new();
+            rec.write_json(&mut buf, Some("log"));
+            let mut written: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_slice(&buf).unwrap();
+            assert_eq!(written.remove("kind").unwrap(), "log");
+            assert_eq!(written, rec.to_json(), "{}", String::from_utf8_lossy(line));
+            let syslog = &written["syslog"];
+            assert_eq!(syslog["truncated"].as_bool(), r.truncated.then_some(true));
+            assert_eq!(
+                written["ddtags"],
+                "env:prd,device_namespace:dc1,snmp_device:10.1.1.2"
+            );
+        }
     }
 }

@@ -32,8 +32,10 @@ mod tests;
 
 use std::borrow::Cow;
 
-use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use serde_json::{Map, Value};
+
+use crate::event::SyslogFields;
 
 /// SD-ID with its (unescaped) parameters, in the order sent.
 pub type StructuredData = Vec<(String, Vec<(String, String)>)>;
@@ -114,7 +116,12 @@ pub fn parse(raw: &[u8], now: DateTime<Utc>) -> Parsed {
         .iter()
         .rposition(|c| !matches!(c, b'\r' | b'\n' | 0))
         .map_or(0, |i| i + 1);
-    let text = String::from_utf8_lossy(&raw[..end]);
+    // Valid UTF-8 (nearly every line) is checked by the fast validator; only invalid input
+    // pays for the lossy decoder.
+    let text = match std::str::from_utf8(&raw[..end]) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(&raw[..end]),
+    };
     let mut parsed = parse_line(
         text.trim_start_matches(|c: char| c.is_ascii_whitespace()),
         now,
@@ -235,67 +242,34 @@ impl Parsed {
 
     /// `{"syslog": {…header…}, <vendor objects>}`; absent fields are omitted.
     pub fn attributes(&self) -> Map<String, Value> {
-        let mut out = self.syslog_attributes();
-        for (k, v) in &self.vendor {
-            out.insert(k.clone(), v.clone());
-        }
+        let mut out = self.vendor.clone();
+        out.insert("syslog".into(), self.header().to_value());
         out
     }
 
-    /// `attributes()` without copying: the vendor attributes are moved out, and the message is
-    /// returned beside them (the per-message path of the syslog input).
-    pub fn into_message_and_attributes(mut self) -> (String, Map<String, Value>) {
-        let mut out = self.syslog_attributes();
-        out.append(&mut self.vendor);
-        (std::mem::take(&mut self.message), out)
+    /// The `syslog` object's fields (a copy).
+    pub fn header(&self) -> SyslogFields {
+        self.clone().into_parts().1
     }
 
-    fn syslog_attributes(&self) -> Map<String, Value> {
-        let mut syslog = Map::new();
-        let strings = [
-            ("hostname", &self.hostname),
-            ("appname", &self.appname),
-            ("procid", &self.procid),
-            ("msgid", &self.msgid),
-        ];
-        for (key, value) in strings {
-            if let Some(v) = value {
-                syslog.insert(key.into(), v.as_str().into());
-            }
-        }
-        if let Some(v) = self.severity {
-            syslog.insert("severity".into(), v.into());
-        }
-        if let Some(v) = self.facility {
-            syslog.insert("facility".into(), v.into());
-        }
-        if let Some(ts) = self.timestamp {
-            let iso = ts.to_rfc3339_opts(SecondsFormat::AutoSi, false);
-            syslog.insert("timestamp".into(), iso.into());
-        }
-        if !self.structured_data.is_empty() {
-            let mut sd = Map::new();
-            for (id, params) in &self.structured_data {
-                let entry = sd.entry(id.as_str()).or_insert_with(|| Map::new().into());
-                if let Value::Object(obj) = entry {
-                    for (k, v) in params {
-                        obj.insert(k.clone(), v.as_str().into());
-                    }
-                }
-            }
-            syslog.insert("structured_data".into(), sd.into());
-        }
-        if let Some(v) = self.version {
-            syslog.insert("version".into(), v.into());
-        }
-        if self.invalid_utf8 {
-            syslog.insert("invalid_utf8".into(), true.into());
-        }
-        if let Some(reason) = self.error {
-            syslog.insert("parse_error".into(), reason.into());
-        }
-        let mut out = Map::new();
-        out.insert("syslog".into(), syslog.into());
-        out
+    /// The message, the `syslog` object's fields and the vendor objects, moved out without
+    /// copies (the per-message path of the syslog input).
+    pub fn into_parts(self) -> (String, SyslogFields, Map<String, Value>) {
+        let fields = SyslogFields {
+            appname: self.appname,
+            facility: self.facility,
+            hostname: self.hostname,
+            invalid_utf8: self.invalid_utf8,
+            msgid: self.msgid,
+            original_size: None,
+            parse_error: self.error,
+            procid: self.procid,
+            severity: self.severity,
+            structured_data: self.structured_data,
+            timestamp: self.timestamp,
+            truncated: false,
+            version: self.version,
+        };
+        (self.message, fields, self.vendor)
     }
 }
