@@ -445,14 +445,14 @@ outputs:
 
 /// Sends `FLOOD` numbered lines over one TCP connection from a thread (which blocks when TCP
 /// holds it back).
-fn flood(nb: &Nocbox, tag: &'static str) -> std::thread::JoinHandle<()> {
+fn flood(nb: &Nocbox, tag: &'static str) -> std::thread::JoinHandle<std::io::Result<()>> {
     let to = nb.addr("syslog_tcp");
     std::thread::spawn(move || {
-        let mut w = BufWriter::new(TcpStream::connect(to).expect("connect syslog TCP"));
+        let mut w = BufWriter::new(TcpStream::connect(to)?);
         for i in 0..FLOOD {
-            writeln!(w, "<13>{tag} {i}").expect("send");
+            writeln!(w, "<13>{tag} {i}")?;
         }
-        w.flush().expect("send");
+        w.flush()
     })
 }
 
@@ -492,7 +492,7 @@ fn tcp_backpressure_slows_the_sender_instead_of_dropping() {
     let read = nb.counter("nocbox.syslog.received", &tcp) as usize;
     assert!(read < FLOOD / 2, "reading stopped ({read} lines read)");
     nb.resume_stdout();
-    sender.join().unwrap();
+    sender.join().unwrap().expect("send every line");
     let seen = wait_arrivals(&nb, "bp-on", FLOOD);
     let wrong: Vec<_> = seen.iter().enumerate().filter(|(_, n)| **n != 1).collect();
     assert!(
@@ -508,6 +508,20 @@ fn tcp_backpressure_slows_the_sender_instead_of_dropping() {
 }
 
 #[test]
+fn a_connection_paused_for_room_still_ends_on_sigterm() {
+    let cfg = backpressure_cfg(true) + "shutdown: { drain_period: 0s, flush_timeout: 1s }\n";
+    let nb = Nocbox::start("backpressure-stop", &cfg);
+    nb.pause_stdout();
+    let _sender = flood(&nb, "bp-stop");
+    nb.wait_counter("nocbox.syslog.backpressure_waits", &[], 1, 10);
+    // stdout stays stalled for good: the output is ended by the flush timeout, and the paused
+    // connection by the stop grace; the service waits for every input before it flushes, so
+    // it could not exit with the connection still waiting.
+    let status = nb.stop(10);
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
 fn without_backpressure_a_stalled_output_drops_and_counts() {
     let nb = Nocbox::start("backpressure-off", &backpressure_cfg(false));
     let tcp = [("transport", "tcp")];
@@ -515,7 +529,7 @@ fn without_backpressure_a_stalled_output_drops_and_counts() {
     let sender = flood(&nb, "bp-off");
     // Everything is read while stdout is stalled; what does not fit in the queue is dropped.
     nb.wait_counter("nocbox.syslog.received", &tcp, FLOOD as u64, 15);
-    sender.join().unwrap();
+    sender.join().unwrap().expect("send every line");
     nb.resume_stdout();
     let dropped = nb.counter("nocbox.pipeline.dropped", &[("output", "stdout")]) as usize;
     assert!(dropped > FLOOD / 2, "{dropped} dropped");
