@@ -4,16 +4,25 @@
 //! or dead output never stalls a receiver and a flood of large messages cannot exhaust memory.
 //! Inputs know only this type, never the outputs.
 //!
+//! The one exception to "never waits" is opt-in and the caller's: `try_send` queues an event only
+//! when every output that takes it has room (all or none, never a drop), and `wait_for_room`
+//! waits until that may be so. TCP syslog with `backpressure: true` uses them to stop reading
+//! its sockets instead of dropping; nothing else does, and `send` itself still never blocks.
+//!
 //! Bytes are tracked on the sending side alone: a queue is FIFO, so of the events sent to it the
 //! newest `depth` are the ones still queued; the sizes of those are kept in a ring.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use tokio::sync::mpsc;
 
 use crate::event::Event;
 use crate::telemetry::{Counter, Gauge, Telemetry};
+
+/// How often `wait_for_room` looks again.
+const ROOM_RECHECK: Duration = Duration::from_millis(1);
 
 /// What an output's task reads.
 pub type EventRx = mpsc::Receiver<Arc<Event>>;
@@ -44,8 +53,7 @@ struct Route {
     tx: mpsc::Sender<Arc<Event>>,
     capacity: usize,
     max_bytes: usize,
-    /// Sizes of the newest sent events, oldest first, and their sum.
-    sizes: Mutex<(VecDeque<usize>, usize)>,
+    sizes: Mutex<Sizes>,
     queued: Counter,
     dropped_full: Counter,
     dropped_bytes: Counter,
@@ -54,17 +62,44 @@ struct Route {
     bytes: Gauge,
 }
 
+/// Sizes of the newest sent events, oldest first, and their sum.
+type Sizes = (VecDeque<usize>, usize);
+
 impl Route {
-    /// Queues one event, or counts why not.
-    fn offer(&self, ev: &Arc<Event>) {
-        let size = ev.approx_size();
-        let mut guard = self.sizes.lock().unwrap_or_else(|e| e.into_inner());
-        let (sizes, sum) = &mut *guard;
+    fn sizes(&self) -> MutexGuard<'_, Sizes> {
+        self.sizes.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The queue's depth now; forgets the sizes of the events the output has taken since.
+    fn prune(&self, (sizes, sum): &mut Sizes) -> usize {
         let depth = self.capacity - self.tx.capacity().min(self.capacity);
         // Everything older than the newest `depth` has been taken by the output.
         while sizes.len() > depth {
             *sum -= sizes.pop_front().unwrap_or(0);
         }
+        depth
+    }
+
+    /// Whether one more event of `size` bytes would be queued rather than dropped for being
+    /// full. A stopped output has room: what is sent to it is dropped and counted at once, and
+    /// waiting for it would wait forever.
+    fn has_room(&self, sizes: &mut Sizes, size: usize) -> bool {
+        if self.tx.is_closed() {
+            return true;
+        }
+        let depth = self.prune(sizes);
+        self.tx.capacity() > 0 && (depth == 0 || sizes.1 + size <= self.max_bytes)
+    }
+
+    /// Queues one event, or counts why not.
+    fn offer(&self, ev: &Arc<Event>) {
+        let size = ev.approx_size();
+        self.offer_locked(&mut self.sizes(), ev, size);
+    }
+
+    fn offer_locked(&self, guard: &mut Sizes, ev: &Arc<Event>, size: usize) {
+        let depth = self.prune(guard);
+        let (sizes, sum) = guard;
         if *sum + size > self.max_bytes && depth > 0 {
             self.dropped_bytes.inc();
             return;
@@ -150,6 +185,52 @@ impl Pipeline {
         let ev = Arc::new(ev);
         for r in self.routes.iter().filter(|r| r.accepts.matches(&ev)) {
             r.offer(&ev);
+        }
+    }
+
+    /// Queues `ev` only if every output that takes it has room for it now (a stopped output
+    /// counts as room: its copy is dropped and counted as by `send`); otherwise queues it
+    /// nowhere and gives it back. The check and the queuing happen under every such output's
+    /// lock (taken in one order), so another input cannot fill the last slot in between.
+    /// The event comes back by value, as in `mpsc`'s `TrySendError`: boxing it would cost an
+    /// allocation per refusal for no gain.
+    #[allow(clippy::result_large_err)]
+    pub fn try_send(&self, ev: Event) -> Result<(), Event> {
+        let size = ev.approx_size();
+        let mut held = Vec::with_capacity(self.routes.len());
+        for r in self.routes.iter().filter(|r| r.accepts.matches(&ev)) {
+            let mut sizes = r.sizes();
+            if !r.has_room(&mut sizes, size) {
+                return Err(ev);
+            }
+            held.push((r, sizes));
+        }
+        self.received.inc();
+        let ev = Arc::new(ev);
+        for (r, mut sizes) in held {
+            r.offer_locked(&mut sizes, &ev, size);
+        }
+        Ok(())
+    }
+
+    /// Whether `try_send(ev)` would queue it now. Outputs that do not take `ev` (metric-only
+    /// outputs, for a log) never count.
+    pub fn has_room_for(&self, ev: &Event) -> bool {
+        let size = ev.approx_size();
+        self.routes
+            .iter()
+            .filter(|r| r.accepts.matches(ev))
+            .all(|r| r.has_room(&mut r.sizes(), size))
+    }
+
+    /// Returns once `has_room_for(ev)`; cancel-safe (it holds nothing). A 1 ms re-check rather
+    /// than a `Notify`: only the outputs know when they take events, and they read a plain
+    /// `mpsc::Receiver`, so a signal would need a wrapper in every output. A waiting caller
+    /// costs one timer wake-up and a lock per output a millisecond, and waits only while an
+    /// output is already behind.
+    pub async fn wait_for_room(&self, ev: &Event) {
+        while !self.has_room_for(ev) {
+            tokio::time::sleep(ROOM_RECHECK).await;
         }
     }
 
@@ -298,5 +379,120 @@ mod tests {
             t.counter_sum("nocbox.pipeline.dropped", &[("reason", "output_stopped")]),
             1
         );
+    }
+
+    fn metric() -> Event {
+        Arc::unwrap_or_clone(crate::event::samples::metric())
+    }
+
+    fn dropped(t: &Telemetry) -> u64 {
+        t.counter_sum("nocbox.pipeline.dropped", &[])
+    }
+
+    #[test]
+    fn a_queue_full_by_count_has_no_room_and_try_send_gives_the_event_back() {
+        let t = Telemetry::new();
+        let mut b = PipelineBuilder::new(&t);
+        let mut rx = b.add_output("o", 2, usize::MAX, Accepts::All);
+        let p = b.build();
+        assert!(p.try_send(log()).is_ok());
+        assert!(p.has_room_for(&log()));
+        assert!(p.try_send(log()).is_ok());
+        assert!(!p.has_room_for(&log()));
+        assert!(p.try_send(log()).is_err());
+        // Given back, not dropped, and not counted as received either.
+        assert_eq!(dropped(&t), 0);
+        assert_eq!(t.counter_sum("nocbox.pipeline.events", &[]), 2);
+        assert!(rx.try_recv().is_ok());
+        assert!(p.has_room_for(&log()));
+        assert!(p.try_send(log()).is_ok());
+        assert_eq!(t.counter_sum("nocbox.pipeline.queued", &[]), 3);
+    }
+
+    #[test]
+    fn a_queue_full_by_bytes_has_no_room_until_the_output_reads() {
+        let t = Telemetry::new();
+        let mut b = PipelineBuilder::new(&t);
+        let mut rx = b.add_output("o", 1000, 20_000, Accepts::All);
+        let p = b.build();
+        let big = || Event::Log(LogRecord::new("x".repeat(2000), "h", chrono::Utc::now()));
+        // About 8.6 kB each: two fit in 20 kB, a third does not, though 998 slots are free.
+        assert!(p.try_send(big()).is_ok());
+        assert!(p.try_send(big()).is_ok());
+        assert!(!p.has_room_for(&big()));
+        assert!(p.has_room_for(&log()), "a small one still fits");
+        assert!(p.try_send(big()).is_err());
+        assert_eq!(dropped(&t), 0);
+        assert!(rx.try_recv().is_ok());
+        assert!(p.try_send(big()).is_ok());
+    }
+
+    #[test]
+    fn a_stopped_output_never_blocks_and_its_copy_is_counted() {
+        let t = Telemetry::new();
+        let mut b = PipelineBuilder::new(&t);
+        drop(b.add_output("gone", 1, usize::MAX, Accepts::All));
+        let p = b.build();
+        for _ in 0..3 {
+            assert!(p.has_room_for(&log()));
+            assert!(p.try_send(log()).is_ok());
+        }
+        assert_eq!(
+            t.counter_sum("nocbox.pipeline.dropped", &[("reason", "output_stopped")]),
+            3
+        );
+    }
+
+    #[test]
+    fn only_outputs_that_take_the_event_count_and_it_goes_to_all_or_none() {
+        let t = Telemetry::new();
+        let mut b = PipelineBuilder::new(&t);
+        let mut metrics = b.add_output("metrics", 1, usize::MAX, Accepts::Metrics);
+        let mut a = b.add_output("a", 10, usize::MAX, Accepts::Logs);
+        let mut full = b.add_output("b", 1, usize::MAX, Accepts::All);
+        let p = b.build();
+        p.send(metric());
+        // `b` is full (a metric), `metrics` too; a log has no room because of `b` alone.
+        assert!(!p.has_room_for(&log()));
+        assert!(p.try_send(log()).is_err());
+        assert!(
+            a.try_recv().is_err(),
+            "no copy went to the output that had room"
+        );
+        assert!(full.try_recv().is_ok());
+        // A full metric-only output does not hold logs back.
+        assert!(p.has_room_for(&log()));
+        assert!(p.try_send(log()).is_ok());
+        assert!(a.try_recv().is_ok());
+        assert!(metrics.try_recv().is_ok());
+        assert_eq!(dropped(&t), 0);
+    }
+
+    #[tokio::test]
+    async fn wait_for_room_returns_once_the_output_reads() {
+        let t = Telemetry::new();
+        let mut b = PipelineBuilder::new(&t);
+        let mut rx = b.add_output("o", 1, usize::MAX, Accepts::Logs);
+        let p = b.build();
+        p.send(log());
+        let ev = log();
+        let waiting = tokio::time::timeout(Duration::from_millis(50), p.wait_for_room(&ev));
+        assert!(waiting.await.is_err(), "no room while the queue is full");
+        let reader = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            let first = rx.recv().await;
+            (first, rx)
+        });
+        tokio::time::timeout(Duration::from_secs(5), p.wait_for_room(&ev))
+            .await
+            .expect("room once the output took its event");
+        let (first, rx) = reader.await.unwrap();
+        assert!(first.is_some());
+        // Closing the queue ends a wait too.
+        p.send(log());
+        drop(rx);
+        tokio::time::timeout(Duration::from_secs(5), p.wait_for_room(&ev))
+            .await
+            .expect("a closed queue does not block");
     }
 }

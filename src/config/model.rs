@@ -204,6 +204,13 @@ pub struct SyslogTcpConfig {
     pub trusted_proxies: Option<Vec<Network>>,
     /// Serve TLS (RFC 5425) instead of plain TCP.
     pub tls: Option<ServerTlsConfig>,
+    /// While an output that takes logs has a full queue (by events or by bytes), stop reading
+    /// TCP and TLS connections until it has room, so the kernel's TCP window slows the senders
+    /// instead of their lines being dropped (rsyslog's "delayable sources"). UDP never waits.
+    /// Counted in `nocbox.syslog.backpressure_waits` and `.backpressure_microseconds`.
+    /// Default false: a slow output never slows a receiver.
+    #[serde(default)]
+    pub backpressure: bool,
 }
 
 impl Default for SyslogTcpConfig {
@@ -217,6 +224,7 @@ impl Default for SyslogTcpConfig {
             proxy_protocol: false,
             trusted_proxies: None,
             tls: None,
+            backpressure: false,
         }
     }
 }

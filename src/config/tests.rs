@@ -43,6 +43,29 @@ outputs:
 }
 
 #[test]
+fn syslog_tcp_backpressure_is_off_unless_asked_for() {
+    let on = "syslog:\n  tcp: { listen: 127.0.0.1:5514, backpressure: true }\n";
+    let off = "syslog:\n  tcp: { listen: 127.0.0.1:5514 }\n";
+    let tcp = |text| {
+        parse("t.yaml", text, env)
+            .unwrap()
+            .syslog
+            .unwrap()
+            .tcp
+            .unwrap()
+    };
+    assert!(tcp(on).backpressure);
+    assert!(!tcp(off).backpressure);
+    assert!(!SyslogTcpConfig::default().backpressure);
+    let errs = parse("t.yaml", "syslog:\n  tcp: { backpressure: maybe }\n", env).unwrap_err();
+    assert!(
+        errs.iter()
+            .any(|e| e.to_string().contains("syslog.tcp.backpressure")),
+        "{errs:?}"
+    );
+}
+
+#[test]
 fn every_error_is_reported_with_line_column_and_path() {
     let text = "\
 syslog:

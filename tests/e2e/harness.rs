@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -65,6 +65,8 @@ pub fn wait_for<T>(secs: u64, mut f: impl FnMut() -> Option<T>) -> Option<T> {
 pub struct Nocbox {
     child: Child,
     pub records: Arc<Mutex<Vec<Value>>>,
+    /// While set, nobody reads nocbox's stdout: the pipe fills and the stdout output stalls.
+    stdout_paused: Arc<AtomicBool>,
     log: Arc<Mutex<String>>,
     addrs: Arc<Mutex<HashMap<String, SocketAddr>>>,
 }
@@ -109,11 +111,16 @@ impl Nocbox {
         let addrs = Arc::new(Mutex::new(HashMap::new()));
         let out = child.stdout.take().expect("stdout");
         let r = records.clone();
+        let stdout_paused = Arc::new(AtomicBool::new(false));
+        let paused = stdout_paused.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(out).lines().map_while(Result::ok) {
                 match serde_json::from_str::<Value>(&line) {
                     Ok(v) => r.lock().unwrap().push(v),
                     Err(e) => panic!("stdout line is not JSON ({e}): {line}"),
+                }
+                while paused.load(Ordering::Relaxed) {
+                    std::thread::sleep(Duration::from_millis(10));
                 }
             }
         });
@@ -136,6 +143,7 @@ impl Nocbox {
         let mut nb = Nocbox {
             child,
             records,
+            stdout_paused,
             log,
             addrs,
         };
@@ -160,6 +168,15 @@ impl Nocbox {
     pub fn addr(&self, input: &str) -> SocketAddr {
         wait_for(10, || self.addrs.lock().unwrap().get(input).copied())
             .unwrap_or_else(|| panic!("{input} is not listening; log:\n{}", self.log()))
+    }
+
+    /// Stops reading nocbox's stdout (after the line being read), as a stuck consumer would.
+    pub fn pause_stdout(&self) {
+        self.stdout_paused.store(true, Ordering::Relaxed);
+    }
+
+    pub fn resume_stdout(&self) {
+        self.stdout_paused.store(false, Ordering::Relaxed);
     }
 
     pub fn records(&self) -> Vec<Value> {

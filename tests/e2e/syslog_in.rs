@@ -1,9 +1,12 @@
 //! Syslog in from real senders: logger (UDP, TCP LF, TCP octet-counted), loggen (thousands of
 //! lines over UDP and TCP, PROXY v2), rsyslog (TLS, octet-counted and LF), and the Cisco/Junos
-//! fixture lines of reference/syslog.md sent as raw datagrams.
+//! fixture lines of reference/syslog.md sent as raw datagrams. And `syslog.tcp.backpressure`:
+//! one TCP sender against a stalled stdout, lossless with it and counted drops without it.
 
-use std::net::UdpSocket;
+use std::io::{BufWriter, Write};
+use std::net::{TcpStream, UdpSocket};
 use std::process::Command;
+use std::time::Duration;
 
 use crate::harness::*;
 
@@ -422,4 +425,116 @@ fn rsyslog_forwards_over_tls_octet_counted_and_lf() {
             1
         );
     }
+}
+
+const FLOOD: usize = 20_000;
+
+/// A small stdout queue, so a stalled stdout fills it at once; a short idle timeout, so a
+/// connection closed for "idleness" while nocbox itself stopped reading would show.
+fn backpressure_cfg(on: bool) -> String {
+    format!(
+        "
+syslog:
+  tcp: {{ listen: 127.0.0.1:0, idle_timeout: 1s, backpressure: {on} }}
+api: {{ listen: 127.0.0.1:0 }}
+outputs:
+  stdout: {{ enabled: true, queue_size: 100 }}
+"
+    )
+}
+
+/// Sends `FLOOD` numbered lines over one TCP connection from a thread (which blocks when TCP
+/// holds it back).
+fn flood(nb: &Nocbox, tag: &'static str) -> std::thread::JoinHandle<std::io::Result<()>> {
+    let to = nb.addr("syslog_tcp");
+    std::thread::spawn(move || {
+        let mut w = BufWriter::new(TcpStream::connect(to)?);
+        for i in 0..FLOOD {
+            writeln!(w, "<13>{tag} {i}")?;
+        }
+        w.flush()
+    })
+}
+
+/// How many times each line number of `tag` arrived on stdout.
+fn arrivals(nb: &Nocbox, tag: &str) -> Vec<usize> {
+    let prefix = format!("{tag} ");
+    let mut seen = vec![0; FLOOD];
+    for r in nb.records.lock().unwrap().iter() {
+        let n = r["message"].as_str().and_then(|m| m.strip_prefix(&prefix));
+        if let Some(i) = n.and_then(|n| n.parse::<usize>().ok()) {
+            seen[i] += 1;
+        }
+    }
+    seen
+}
+
+fn wait_arrivals(nb: &Nocbox, tag: &str, total: usize) -> Vec<usize> {
+    wait_for(20, || {
+        let seen = arrivals(nb, tag);
+        (seen.iter().sum::<usize>() >= total).then_some(seen)
+    })
+    .unwrap_or_else(|| {
+        let got: usize = arrivals(nb, tag).iter().sum();
+        panic!("{got} of {total} {tag} lines arrived; log:\n{}", nb.log())
+    })
+}
+
+#[test]
+fn tcp_backpressure_slows_the_sender_instead_of_dropping() {
+    let nb = Nocbox::start("backpressure-on", &backpressure_cfg(true));
+    let tcp = [("transport", "tcp")];
+    nb.pause_stdout();
+    let sender = flood(&nb, "bp-on");
+    nb.wait_counter("nocbox.syslog.backpressure_waits", &tcp, 1, 10);
+    // Held back for longer than the idle timeout: nocbox stopped reading, the peer was not idle.
+    std::thread::sleep(Duration::from_secs(2));
+    let read = nb.counter("nocbox.syslog.received", &tcp) as usize;
+    assert!(read < FLOOD / 2, "reading stopped ({read} lines read)");
+    nb.resume_stdout();
+    sender.join().unwrap().expect("send every line");
+    let seen = wait_arrivals(&nb, "bp-on", FLOOD);
+    let wrong: Vec<_> = seen.iter().enumerate().filter(|(_, n)| **n != 1).collect();
+    assert!(
+        wrong.is_empty(),
+        "lines not arriving exactly once: {wrong:?}"
+    );
+    assert_eq!(
+        nb.counter("nocbox.pipeline.dropped", &[("output", "stdout")]),
+        0
+    );
+    assert_eq!(nb.counter("nocbox.syslog.idle_closed", &[]), 0);
+    assert!(nb.counter("nocbox.syslog.backpressure_microseconds", &tcp) >= 1_000_000);
+}
+
+#[test]
+fn a_connection_paused_for_room_still_ends_on_sigterm() {
+    let cfg = backpressure_cfg(true) + "shutdown: { drain_period: 0s, flush_timeout: 1s }\n";
+    let nb = Nocbox::start("backpressure-stop", &cfg);
+    nb.pause_stdout();
+    let _sender = flood(&nb, "bp-stop");
+    nb.wait_counter("nocbox.syslog.backpressure_waits", &[], 1, 10);
+    // stdout stays stalled for good: the output is ended by the flush timeout, and the paused
+    // connection by the stop grace; the service waits for every input before it flushes, so
+    // it could not exit with the connection still waiting.
+    let status = nb.stop(10);
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn without_backpressure_a_stalled_output_drops_and_counts() {
+    let nb = Nocbox::start("backpressure-off", &backpressure_cfg(false));
+    let tcp = [("transport", "tcp")];
+    nb.pause_stdout();
+    let sender = flood(&nb, "bp-off");
+    // Everything is read while stdout is stalled; what does not fit in the queue is dropped.
+    nb.wait_counter("nocbox.syslog.received", &tcp, FLOOD as u64, 15);
+    sender.join().unwrap().expect("send every line");
+    nb.resume_stdout();
+    let dropped = nb.counter("nocbox.pipeline.dropped", &[("output", "stdout")]) as usize;
+    assert!(dropped > FLOOD / 2, "{dropped} dropped");
+    let seen = wait_arrivals(&nb, "bp-off", FLOOD - dropped);
+    assert!(seen.iter().all(|n| *n <= 1));
+    assert_eq!(seen.iter().sum::<usize>(), FLOOD - dropped);
+    assert_eq!(nb.counter("nocbox.syslog.backpressure_waits", &tcp), 0);
 }

@@ -88,6 +88,20 @@ impl Shared {
         original_len: usize,
         c: &TransportCounters,
     ) {
+        let ev = self.record(raw, peer, truncated, original_len, c);
+        self.pipeline.send(ev);
+        self.component.success();
+    }
+
+    /// Counts one message and parses it into its record, not yet queued.
+    fn record(
+        &self,
+        raw: &[u8],
+        peer: IpAddr,
+        truncated: bool,
+        original_len: usize,
+        c: &TransportCounters,
+    ) -> Event {
         c.received.inc();
         c.bytes.add(original_len as u64);
         if truncated {
@@ -116,8 +130,7 @@ impl Shared {
                     .inc(),
             }
         }
-        self.pipeline.send(Event::Log(rec));
-        self.component.success();
+        Event::Log(rec)
     }
 }
 

@@ -2,7 +2,8 @@
 //! optionally reads a PROXY header (v2 from an NLB, or v1), optionally does the TLS handshake,
 //! then feeds the stream to the framing core and emits every frame. Keepalive keeps NLB flows
 //! alive; an idle timeout frees connections a device abandoned; a per-source cap keeps one
-//! flooding host from holding every slot.
+//! flooding host from holding every slot. With `backpressure`, a connection stops reading while
+//! an output that takes logs is full, so the sender is slowed by TCP instead of losing lines.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -19,9 +20,11 @@ use tokio_util::task::TaskTracker;
 use tracing::{debug, warn};
 
 use super::{Shared, TransportCounters};
+use crate::event::Event;
 use crate::outputs::backoff::FailureLog;
 use crate::proto::framing::{FrameDecoder, FramingEvent};
 use crate::proto::proxy::{self, ProxyHeader};
+use crate::telemetry::Counter;
 
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a connection is still read after the service stops.
@@ -237,19 +240,27 @@ async fn read_frames<S: AsyncRead + Unpin>(
     s: &Shared,
     shutdown: &CancellationToken,
 ) {
-    let c: TransportCounters = s.counters(if s.tls.is_some() { "tls" } else { "tcp" });
-    let idle = s
-        .cfg
-        .tcp
-        .as_ref()
-        .map_or(Duration::from_secs(3600), |t| t.idle_timeout);
+    let transport = if s.tls.is_some() { "tls" } else { "tcp" };
+    let c: TransportCounters = s.counters(transport);
+    let tcfg = s.cfg.tcp.as_ref();
+    let idle = tcfg.map_or(Duration::from_secs(3600), |t| t.idle_timeout);
+    let pacer = tcfg
+        .is_some_and(|t| t.backpressure)
+        .then(|| Backpressure::new(s, transport));
     let mut dec = FrameDecoder::new(s.cfg.max_message_size);
     let mut buf = BytesMut::with_capacity(16 * 1024);
     let mut stopping: Option<Instant> = None;
     loop {
+        // Once the grace is over, stop even if the peer still has data queued: a sender that
+        // backpressure held back has a whole TCP window of it.
+        if stopping.is_some_and(|until| Instant::now() >= until) {
+            break;
+        }
         buf.reserve(16 * 1024);
         // When the service stops, read for a moment longer (a fixed grace, however busy the
         // peer): what the kernel already holds was sent before the stop and is delivered too.
+        // The idle timeout covers this read alone, so time spent waiting for room (between
+        // reads) is never taken for the peer's silence.
         let wait = match stopping {
             Some(until) => until.saturating_duration_since(Instant::now()),
             None => idle,
@@ -278,7 +289,13 @@ async fn read_frames<S: AsyncRead + Unpin>(
             }
         }
         while let Some(f) = dec.decode(&mut buf) {
-            s.emit(&f.data, client, f.truncated, f.original_len, &c);
+            match &pacer {
+                None => s.emit(&f.data, client, f.truncated, f.original_len, &c),
+                Some(p) => {
+                    let ev = s.record(&f.data, client, f.truncated, f.original_len, &c);
+                    p.send(s, ev, shutdown, &mut stopping).await;
+                }
+            }
         }
         count_framing(&mut dec, s);
     }
@@ -288,6 +305,74 @@ async fn read_frames<S: AsyncRead + Unpin>(
         s.emit(&f.data, client, cut, f.original_len, &c);
     }
     count_framing(&mut dec, s);
+}
+
+/// `syslog.tcp.backpressure`: a connection waits for room for each frame before queuing it.
+///
+/// Checked per frame, not per read: an output's queue is a bounded channel, so frames sent past
+/// its room would be dropped, not queued a little over the bound; one read (16 KiB) can hold
+/// hundreds of short lines, more than a small queue's room. The check is the queuing itself
+/// (`Pipeline::try_send`, the same locks `send` takes), so it costs nothing extra while there
+/// is room. While a frame waits the socket is not read: what was read is only ever queued, and
+/// the sender is held back by the kernel's TCP window.
+struct Backpressure {
+    /// `nocbox.syslog.backpressure_waits{transport}`: times a connection paused.
+    waits: Counter,
+    /// `nocbox.syslog.backpressure_microseconds{transport}`: time connections spent paused.
+    micros: Counter,
+}
+
+impl Backpressure {
+    fn new(s: &Shared, transport: &'static str) -> Self {
+        let l = [("transport", transport)];
+        Backpressure {
+            waits: s.telemetry.counter("nocbox.syslog.backpressure_waits", &l),
+            micros: s
+                .telemetry
+                .counter("nocbox.syslog.backpressure_microseconds", &l),
+        }
+    }
+
+    /// Queues `ev` once every output that takes logs has room. A stop does not end the wait at
+    /// once: like reading, it goes on for the stop grace; after that `ev` is sent as by `send`
+    /// (dropped and counted if there is still no room) and the read loop ends.
+    async fn send(
+        &self,
+        s: &Shared,
+        mut ev: Event,
+        shutdown: &CancellationToken,
+        stopping: &mut Option<Instant>,
+    ) {
+        let mut paused: Option<Instant> = None;
+        loop {
+            ev = match s.pipeline.try_send(ev) {
+                Ok(()) => break,
+                Err(ev) => ev,
+            };
+            let now = Instant::now();
+            if stopping.is_some_and(|until| now >= until) {
+                s.pipeline.send(ev);
+                break;
+            }
+            if paused.is_none() {
+                paused = Some(now);
+                self.waits.inc();
+            }
+            let grace_end = stopping.unwrap_or(now);
+            tokio::select! {
+                _ = s.pipeline.wait_for_room(&ev) => {}
+                _ = shutdown.cancelled(), if stopping.is_none() => {
+                    *stopping = Some(Instant::now() + STOP_GRACE);
+                }
+                _ = tokio::time::sleep_until(grace_end.into()), if stopping.is_some() => {}
+            }
+        }
+        if let Some(since) = paused {
+            self.micros
+                .add(u64::try_from(since.elapsed().as_micros()).unwrap_or(u64::MAX));
+        }
+        s.component.success();
+    }
 }
 
 fn count_framing(dec: &mut FrameDecoder, s: &Shared) {
