@@ -413,10 +413,10 @@ mod tests {
     fn a_queue_full_by_bytes_has_no_room_until_the_output_reads() {
         let t = Telemetry::new();
         let mut b = PipelineBuilder::new(&t);
-        let mut rx = b.add_output("o", 1000, 20_000, Accepts::All);
+        let mut rx = b.add_output("o", 1000, 5_000, Accepts::All);
         let p = b.build();
         let big = || Event::Log(LogRecord::new("x".repeat(2000), "h", chrono::Utc::now()));
-        // About 8.6 kB each: two fit in 20 kB, a third does not, though 998 slots are free.
+        // About 2.3 kB each: two fit in 5 kB, a third does not, though 998 slots are free.
         assert!(p.try_send(big()).is_ok());
         assert!(p.try_send(big()).is_ok());
         assert!(!p.has_room_for(&big()));

@@ -298,6 +298,11 @@ async fn read_frames<S: AsyncRead + Unpin>(
             }
         }
         count_framing(&mut dec, s);
+        // A busy connection always has a read ready, and tokio lets a task go on for 128 ready
+        // reads (~10,000 lines here) before it yields: with several busy connections the
+        // outputs' tasks then wait tens of milliseconds for a turn while their queues overflow.
+        // One read's lines per turn keeps every task moving.
+        tokio::task::yield_now().await;
     }
     // A last line without its LF is still a message; if the stop cut it, it is flagged.
     while let Some(f) = dec.finish(&mut buf) {
