@@ -1,14 +1,18 @@
 //! The UDP receiver: one datagram is one message (RFC 5426). A dedicated task drains the socket
-//! into a 64 KiB buffer; the socket gets a large SO_RCVBUF because the kernel drops what does
-//! not fit, and those drops (from /proc/net/udp) are exported as `nocbox.syslog.udp_kernel_drops`.
+//! in bursts and a second one parses them; the socket gets a large SO_RCVBUF because the kernel
+//! drops what does not fit, and those drops (from /proc/net/udp) are exported as
+//! `nocbox.syslog.udp_kernel_drops`.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::{Bytes, BytesMut};
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::AbortOnDropHandle;
 use tracing::{info, warn};
 
 use super::Shared;
@@ -62,15 +66,59 @@ fn trim_end(mut b: &[u8]) -> &[u8] {
 
 /// Datagrams taken per wake-up beyond the first.
 const BURST: usize = 255;
+/// Bursts received and not yet parsed; when the parser is this far behind, the receiver waits
+/// and the socket's buffer holds what arrives.
+const PARSE_QUEUE: usize = 64;
+/// Received datagrams are copied into chunks of this size, shared by the batch.
+const ARENA: usize = 256 * 1024;
 
+/// Datagrams received and not yet parsed, with their senders.
+type Batch = Vec<(Bytes, SocketAddr)>;
+
+/// Receives on one task and parses on another: on two cores the system calls and copies of one
+/// burst overlap the parsing of the previous one. One parser, so each sender's lines keep
+/// their order.
 pub(crate) async fn run(sock: UdpSocket, s: Arc<Shared>, shutdown: CancellationToken) {
+    let (tx, rx) = mpsc::channel::<Batch>(PARSE_QUEUE);
+    let parser = AbortOnDropHandle::new(tokio::spawn(parse(rx, s.clone())));
+    receive(sock, &s, tx, shutdown).await;
+    // The receiver has dropped its sender: the parser ends after the last batch.
+    let _ = parser.await;
+}
+
+async fn parse(mut rx: mpsc::Receiver<Batch>, s: Arc<Shared>) {
     let c = s.counters("udp");
     let max = s.cfg.max_message_size;
+    while let Some(batch) = rx.recv().await {
+        for (datagram, peer) in batch {
+            let msg = trim_end(&datagram);
+            let truncated = msg.len() > max;
+            let ev = s.record(
+                &msg[..msg.len().min(max)],
+                peer.ip(),
+                truncated,
+                msg.len(),
+                &c,
+            );
+            s.pipeline.send(ev);
+        }
+        s.component.success();
+        // Let the outputs have a turn between bursts.
+        tokio::task::yield_now().await;
+    }
+}
+
+async fn receive(
+    sock: UdpSocket,
+    s: &Shared,
+    tx: mpsc::Sender<Batch>,
+    shutdown: CancellationToken,
+) {
     let drops = s.telemetry.gauge("nocbox.syslog.udp_kernel_drops", &[]);
     let inode = socket_inode(&sock);
     let mut drop_tick = tokio::time::interval(Duration::from_secs(5));
     let mut buf = vec![0u8; 65536];
-    let mut burst = Vec::with_capacity(BURST + 1);
+    let mut arena = BytesMut::new();
     let receive_error = |e: std::io::Error| {
         s.telemetry
             .counter("nocbox.syslog.receive_errors", &[("transport", "udp")])
@@ -81,24 +129,20 @@ pub(crate) async fn run(sock: UdpSocket, s: Arc<Shared>, shutdown: CancellationT
         tokio::select! {
             r = sock.recv_from(&mut buf) => match r {
                 Ok((n, peer)) => {
-                    burst.extend(record_datagram(&s, &buf[..n], peer, max, &c));
+                    let mut batch = Batch::with_capacity(16);
+                    keep(s, &mut arena, &mut batch, &buf[..n], peer);
                     // Under load more are waiting: take them without a trip through the
-                    // select (its timer and token), queue them together (one wake-up of each
-                    // output instead of one per datagram), then let the outputs have a turn.
+                    // select (its timer and token) and hand them over together.
                     for _ in 0..BURST {
                         match sock.try_recv_from(&mut buf) {
-                            Ok((n, peer)) => {
-                                burst.extend(record_datagram(&s, &buf[..n], peer, max, &c));
-                            }
+                            Ok((n, peer)) => keep(s, &mut arena, &mut batch, &buf[..n], peer),
                             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
                             Err(e) => receive_error(e),
                         }
                     }
-                    for ev in burst.drain(..) {
-                        s.pipeline.send(ev);
+                    if !batch.is_empty() && tx.send(batch).await.is_err() {
+                        return;
                     }
-                    s.component.success();
-                    tokio::task::yield_now().await;
                 }
                 // ICMP errors from earlier sends and the like are per-datagram: keep going.
                 Err(e) => receive_error(e),
@@ -112,47 +156,31 @@ pub(crate) async fn run(sock: UdpSocket, s: Arc<Shared>, shutdown: CancellationT
         }
     }
     // Datagrams the kernel already holds were accepted by the host: deliver them too.
+    let mut batch = Batch::new();
     for _ in 0..1_000_000 {
         match sock.try_recv_from(&mut buf) {
-            Ok((n, peer)) => emit_datagram(&s, &buf[..n], peer, max, &c),
+            Ok((n, peer)) => keep(s, &mut arena, &mut batch, &buf[..n], peer),
             Err(_) => break,
         }
+        if batch.len() > BURST && tx.send(std::mem::take(&mut batch)).await.is_err() {
+            return;
+        }
+    }
+    if !batch.is_empty() {
+        let _ = tx.send(batch).await;
     }
 }
 
-fn emit_datagram(
-    s: &Shared,
-    datagram: &[u8],
-    peer: std::net::SocketAddr,
-    max: usize,
-    c: &super::TransportCounters,
-) {
-    if let Some(ev) = record_datagram(s, datagram, peer, max, c) {
-        s.pipeline.send(ev);
-        s.component.success();
-    }
-}
-
-/// The record of one datagram, not yet queued; `None` when the allow-list refuses the sender.
-fn record_datagram(
-    s: &Shared,
-    datagram: &[u8],
-    peer: std::net::SocketAddr,
-    max: usize,
-    c: &super::TransportCounters,
-) -> Option<crate::event::Event> {
+/// Copies one datagram into the batch, unless the allow-list refuses its sender.
+fn keep(s: &Shared, arena: &mut BytesMut, batch: &mut Batch, datagram: &[u8], peer: SocketAddr) {
     if !s.allowed(peer.ip()) {
-        return None;
+        return;
     }
-    let msg = trim_end(datagram);
-    let truncated = msg.len() > max;
-    Some(s.record(
-        &msg[..msg.len().min(max)],
-        peer.ip(),
-        truncated,
-        msg.len(),
-        c,
-    ))
+    if arena.capacity() < datagram.len() {
+        arena.reserve(ARENA.max(datagram.len()));
+    }
+    arena.extend_from_slice(datagram);
+    batch.push((arena.split().freeze(), peer));
 }
 
 pub(crate) fn socket_inode(sock: &UdpSocket) -> Option<u64> {
