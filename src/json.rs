@@ -86,9 +86,8 @@ pub fn push_key(buf: &mut Vec<u8>, key: &str) {
     buf.extend_from_slice(b"\":");
 }
 
-/// Appends an unsigned integer.
-pub fn push_u64(buf: &mut Vec<u8>, mut v: u64) {
-    let mut digits = [0u8; 20];
+/// `v` in decimal, written into the end of `digits`, without `fmt`.
+pub fn decimal(mut v: u64, digits: &mut [u8; 20]) -> &str {
     let mut at = digits.len();
     loop {
         at -= 1;
@@ -98,7 +97,14 @@ pub fn push_u64(buf: &mut Vec<u8>, mut v: u64) {
             break;
         }
     }
-    buf.extend_from_slice(&digits[at..]);
+    // ASCII digits are valid UTF-8.
+    std::str::from_utf8(&digits[at..]).unwrap_or("0")
+}
+
+/// Appends an unsigned integer.
+pub fn push_u64(buf: &mut Vec<u8>, v: u64) {
+    let mut digits = [0u8; 20];
+    buf.extend_from_slice(decimal(v, &mut digits).as_bytes());
 }
 
 /// Appends `n` as exactly `width` decimal digits (`n` must fit).

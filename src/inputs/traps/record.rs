@@ -321,23 +321,12 @@ fn dotted(oid: &Oid) -> String {
 /// Appends an OID as dotted decimal, without `fmt`'s per-arc overhead (this runs for every
 /// variable of every trap).
 fn push_dotted(s: &mut String, oid: &Oid) {
-    let arcs = oid.arcs();
-    let mut digits = [0u8; 10];
-    for (i, arc) in arcs.iter().enumerate() {
+    let mut digits = [0u8; 20];
+    for (i, arc) in oid.arcs().iter().enumerate() {
         if i > 0 {
             s.push('.');
         }
-        let (mut n, mut at) = (*arc, digits.len());
-        loop {
-            at -= 1;
-            digits[at] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        // ASCII digits are always valid UTF-8
-        s.push_str(std::str::from_utf8(&digits[at..]).unwrap_or("?"));
+        s.push_str(crate::json::decimal(u64::from(*arc), &mut digits));
     }
 }
 
