@@ -91,9 +91,8 @@ impl Route {
         self.tx.capacity() > 0 && (depth == 0 || sizes.1 + size <= self.max_bytes)
     }
 
-    /// Queues one event, or counts why not.
-    fn offer(&self, ev: &Arc<Event>) {
-        let size = ev.approx_size();
+    /// Queues one event of `size` approximate bytes, or counts why not.
+    fn offer(&self, ev: &Arc<Event>, size: usize) {
         self.offer_locked(&mut self.sizes(), ev, size);
     }
 
@@ -182,9 +181,11 @@ impl Pipeline {
     /// Queues `ev` for every output that takes it. Never blocks.
     pub fn send(&self, ev: Event) {
         self.received.inc();
+        // Estimated once, not per output: for a Junos line it walks every attribute.
+        let size = ev.approx_size();
         let ev = Arc::new(ev);
         for r in self.routes.iter().filter(|r| r.accepts.matches(&ev)) {
-            r.offer(&ev);
+            r.offer(&ev, size);
         }
     }
 
