@@ -16,6 +16,7 @@
 #   SECS   seconds of loggen per run (default 5); PAIRS runs of each (default 3)
 #
 #   CONFIG_A / CONFIG_B: extra YAML for syslog.tcp (e.g. "backpressure: true") per side.
+#   THREADS=1: also print each nocbox thread's CPU time and context switches after each run.
 #   PERF=FILE: also `perf record -g` binary A's first run into FILE (perf report -i FILE).
 #
 # Needs loggen (tests/peers/loggen.sh download), curl and bc. Nothing is built here.
@@ -73,6 +74,14 @@ run() { # run LABEL BINARY EXTRA PERFFILE
   t1=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
   drops=$(curl -s "127.0.0.1:$API/metrics" | awk '/^nocbox_pipeline_dropped_total\{output="stdout"/ { s += $2 } END { print s + 0 }')
   hwm=$(awk '/VmHWM/ { print $2 }' "/proc/$pid/status")
+  if [ -n "${THREADS:-}" ]; then
+    for t in /proc/"$pid"/task/*; do
+      printf '   thread %-16s cpu %5.2f s  switches %8s voluntary %8s forced\n' \
+        "$(cat "$t/comm")" "$(awk '{ print ($14 + $15) / 100 }' "$t/stat")" \
+        "$(awk '/^voluntary_ctxt/ { print $2 }' "$t/status")" \
+        "$(awk '/^nonvoluntary_ctxt/ { print $2 }' "$t/status")"
+    done
+  fi
   kill "$pid"; wait "$pid" 2>/dev/null || true
   written=$(wc -l <"$out")
   printf '%-2s %-8s sent %9s  written %9s  queue drops %8s  lost %8s  %6.2f CPU-s/M  %4d MB peak\n' \
