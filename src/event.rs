@@ -7,12 +7,15 @@
 
 use std::borrow::Cow;
 use std::net::IpAddr;
+use std::ops::Deref;
+use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
 use serde_json::{Map, Value};
 
 use crate::json;
 use crate::proto::syslog::StructuredData;
+use crate::small_str::SmallStr;
 
 /// Datadog's status words, in syslog severity order (0 = emerg).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -65,19 +68,19 @@ impl Status {
 #[derive(Clone, Debug, PartialEq)]
 pub struct LogRecord {
     pub message: String,
-    pub hostname: String,
+    pub hostname: SmallStr,
     pub ddsource: Cow<'static, str>,
-    pub service: String,
+    pub service: SmallStr,
     pub status: Status,
     /// Tags as `key:value` strings; serialised comma-joined as `ddtags`.
-    pub tags: Vec<String>,
+    pub tags: Tags,
     pub timestamp: DateTime<Utc>,
     /// The sender's address (`network.client.ip`); `None` for records nocbox makes itself.
     pub client_ip: Option<IpAddr>,
     /// The `syslog` attribute object of a received syslog line, kept typed: it is written
     /// straight to JSON, and outputs that speak syslog read its fields. Wins over an attribute
     /// named `syslog`.
-    pub syslog: Option<Box<SyslogFields>>,
+    pub syslog: Option<SyslogFields>,
     /// Further attributes (`cisco`, `junos`, ...), merged into the top-level object.
     pub attributes: Map<String, Value>,
     /// More attributes, already serialized as the members of a JSON object (`"a":1,"b":[2]`,
@@ -88,20 +91,39 @@ pub struct LogRecord {
     pub attributes_json: Option<Box<str>>,
 }
 
+/// A record's tags (`key:value`). Shared, not copied: every record from one device carries
+/// the same list, so the syslog input makes it once per device and each record holds a
+/// reference. Read it as a slice.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Tags(Option<Arc<[String]>>);
+
+impl Deref for Tags {
+    type Target = [String];
+    fn deref(&self) -> &[String] {
+        self.0.as_deref().unwrap_or(&[])
+    }
+}
+
+impl From<Vec<String>> for Tags {
+    fn from(v: Vec<String>) -> Self {
+        Tags((!v.is_empty()).then(|| v.into()))
+    }
+}
+
 /// The `syslog` object of a syslog record (PRODUCT.md's `syslog.*` attributes). Absent fields
 /// are omitted from the JSON; keys are written in alphabetical order.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SyslogFields {
-    pub appname: Option<String>,
+    pub appname: Option<SmallStr>,
     pub facility: Option<u8>,
-    pub hostname: Option<String>,
+    pub hostname: Option<SmallStr>,
     /// The line was not valid UTF-8 and was decoded lossily.
     pub invalid_utf8: bool,
-    pub msgid: Option<String>,
+    pub msgid: Option<SmallStr>,
     /// The size of a truncated message as sent.
     pub original_size: Option<usize>,
     pub parse_error: Option<&'static str>,
-    pub procid: Option<String>,
+    pub procid: Option<SmallStr>,
     pub severity: Option<u8>,
     /// SD-ID with its parameters, in the order sent (RFC 5424).
     pub structured_data: StructuredData,
@@ -192,7 +214,7 @@ impl SyslogFields {
 impl SyslogFields {
     /// Approximate heap bytes, for [`Event::approx_size`].
     fn approx_size(&self) -> usize {
-        let text = |v: &Option<String>| v.as_ref().map_or(0, |s| s.len() + 16);
+        let text = |v: &Option<SmallStr>| v.as_ref().map_or(0, |s| s.heap_len());
         let sd: usize = self
             .structured_data
             .iter()
@@ -263,16 +285,16 @@ impl LogRecord {
     /// A record with no attributes, stamped `timestamp`.
     pub fn new(
         message: impl Into<String>,
-        hostname: impl Into<String>,
+        hostname: impl Into<SmallStr>,
         timestamp: DateTime<Utc>,
     ) -> Self {
         LogRecord {
             message: message.into(),
             hostname: hostname.into(),
             ddsource: Cow::Borrowed(""),
-            service: String::new(),
+            service: SmallStr::default(),
             status: Status::Info,
-            tags: Vec::new(),
+            tags: Tags::default(),
             timestamp,
             client_ip: None,
             syslog: None,
@@ -293,9 +315,9 @@ impl LogRecord {
             m.insert("syslog".into(), fields.to_value());
         }
         m.insert("message".into(), Value::String(self.message.clone()));
-        m.insert("hostname".into(), Value::String(self.hostname.clone()));
+        m.insert("hostname".into(), Value::String(self.hostname.to_string()));
         m.insert("ddsource".into(), Value::String(self.ddsource.to_string()));
-        m.insert("service".into(), Value::String(self.service.clone()));
+        m.insert("service".into(), Value::String(self.service.to_string()));
         m.insert("status".into(), Value::String(self.status.as_str().into()));
         m.insert("ddtags".into(), Value::String(self.tags.join(",")));
         m.insert(
@@ -331,7 +353,7 @@ impl LogRecord {
             return;
         }
         let mut sep = Separator::new(buf);
-        let mut syslog = self.syslog.as_deref();
+        let mut syslog = self.syslog.as_ref();
         for (k, v) in &self.attributes {
             let owned = RECORD_FIELDS.contains(&k.as_str())
                 || (k == "network" && self.client_ip.is_some())
@@ -349,8 +371,7 @@ impl LogRecord {
             sep.next(buf);
             json::push_str(buf, k);
             buf.push(b':');
-            // Cannot fail: string keys.
-            let _ = serde_json::to_writer(&mut *buf, v);
+            json::push_value(buf, v);
         }
         if let Some(fields) = syslog {
             sep.key(buf, "syslog");
@@ -458,6 +479,10 @@ impl MetricRecord {
 
 /// The pipeline item.
 #[derive(Clone, Debug, PartialEq)]
+// A log record is the common case and goes into an `Arc` as soon as it is queued
+// (`Pipeline::send`): boxing it would add an allocation per line, which is what keeping the
+// `syslog` fields unboxed saved.
+#[allow(clippy::large_enum_variant)]
 pub enum Event {
     Log(LogRecord),
     Metric(MetricRecord),
@@ -540,7 +565,7 @@ mod tests {
         let mut r = LogRecord::new("%LINK-3-UPDOWN: x", "core-sw01", ts);
         r.client_ip = Some("10.1.1.2".parse().unwrap());
         r.status = Status::from_severity(3);
-        r.tags = vec!["a:b".into(), "c:d".into()];
+        r.tags = vec!["a:b".to_string(), "c:d".to_string()].into();
         r.attributes
             .insert("message".into(), Value::String("ignored".into()));
         let j = r.to_json();

@@ -13,5 +13,6 @@ pub mod pipeline;
 pub mod poller;
 pub mod profiles;
 pub mod proto;
+pub mod small_str;
 pub mod telemetry;
 pub mod tls;

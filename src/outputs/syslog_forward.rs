@@ -127,8 +127,8 @@ fn syslog_attr(rec: &LogRecord, key: &str) -> String {
     if let Some(f) = &rec.syslog {
         let v = match key {
             "facility" => f.facility.map(|n| n.to_string()),
-            "procid" => f.procid.clone(),
-            "msgid" => f.msgid.clone(),
+            "procid" => f.procid.as_deref().map(str::to_owned),
+            "msgid" => f.msgid.as_deref().map(str::to_owned),
             _ => None,
         };
         return v.unwrap_or_default();
@@ -215,12 +215,12 @@ mod tests {
         r.service = "LINK".into();
         r.status = Status::Error;
         r.client_ip = Some("10.1.1.2".parse().unwrap());
-        r.syslog = Some(Box::new(SyslogFields {
+        r.syslog = Some(SyslogFields {
             facility: Some(23),
             procid: Some("42".into()),
             msgid: Some("ID7".into()),
             ..Default::default()
-        }));
+        });
         r
     }
 
@@ -262,7 +262,7 @@ mod tests {
     fn header_fields_are_printable_ascii_and_bounded() {
         let mut r = rec();
         r.hostname = "core sw\u{e9}01".into();
-        r.service = "a".repeat(60);
+        r.service = "a".repeat(60).into();
         let m = rfc5424(&r);
         let fields: Vec<&str> = m.split(' ').collect();
         assert_eq!(fields[2], "core_sw_01");

@@ -5,10 +5,11 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 
-use crate::event::{LogRecord, Status};
+use crate::event::{LogRecord, Status, Tags};
 use crate::inputs::DeviceInfo;
 use crate::json;
 use crate::proto::syslog;
+use crate::small_str::SmallStr;
 
 /// Facts about one message that the bytes do not carry.
 #[derive(Clone, Copy, Debug)]
@@ -30,20 +31,22 @@ fn usable_host(h: &str) -> bool {
         && !h.contains(char::is_whitespace)
 }
 
-/// The record for `raw`. `tags` are the global tags, `namespace_tag` the `device_namespace` tag
-/// (see [`namespace_tag`]); `device` what the config says about the peer.
+/// The record for `raw`. `tags` are the record's tags (see [`tags`]); `device` what the config
+/// says about the peer.
 pub fn build(
     raw: &[u8],
     rx: Received,
     device: Option<&DeviceInfo>,
-    tags: &[String],
-    namespace_tag: &str,
+    tags: Tags,
 ) -> (LogRecord, Option<&'static str>) {
     let parsed = syslog::parse(raw, rx.at);
-    let hostname = device
-        .and_then(|d| d.name.clone())
-        .or_else(|| parsed.hostname.clone().filter(|h| usable_host(h)))
-        .unwrap_or_else(|| rx.peer.to_string());
+    let hostname = match device.and_then(|d| d.name.as_deref()) {
+        Some(name) => SmallStr::new(name),
+        None => match &parsed.hostname {
+            Some(h) if usable_host(h) => h.clone(),
+            _ => SmallStr::from(rx.peer),
+        },
+    };
     let ddsource = parsed.ddsource();
     let service = parsed.service();
     let status = parsed.severity.map_or(Status::Info, Status::from_severity);
@@ -54,25 +57,37 @@ pub fn build(
     rec.service = service;
     rec.status = status;
     rec.client_ip = Some(rx.peer);
-    let device_tags = device.map_or(&[][..], |d| &d.tags[..]);
-    rec.tags = Vec::with_capacity(tags.len() + device_tags.len() + 2);
-    rec.tags.extend_from_slice(tags);
-    rec.tags.extend_from_slice(device_tags);
-    rec.tags.push(namespace_tag.to_owned());
-    let mut device_tag = Vec::with_capacity(32);
-    device_tag.extend_from_slice(b"snmp_device:");
-    json::push_ip(&mut device_tag, rx.peer);
-    rec.tags.push(
-        String::from_utf8(device_tag)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
-    );
+    rec.tags = tags;
     if rx.truncated {
         fields.truncated = true;
         fields.original_size = Some(rx.original_len);
     }
-    rec.syslog = Some(Box::new(fields));
+    rec.syslog = Some(fields);
     rec.attributes = vendor;
     (rec, error)
+}
+
+/// The tags of every record from `peer`: the global `tags`, the device's, the
+/// `device_namespace` tag (see [`namespace_tag`]) and `snmp_device:<peer>`.
+pub fn tags(
+    peer: IpAddr,
+    device: Option<&DeviceInfo>,
+    tags: &[String],
+    namespace_tag: &str,
+) -> Tags {
+    let device_tags = device.map_or(&[][..], |d| &d.tags[..]);
+    let mut all = Vec::with_capacity(tags.len() + device_tags.len() + 2);
+    all.extend_from_slice(tags);
+    all.extend_from_slice(device_tags);
+    all.push(namespace_tag.to_owned());
+    let mut device_tag = Vec::with_capacity(32);
+    device_tag.extend_from_slice(b"snmp_device:");
+    json::push_ip(&mut device_tag, peer);
+    all.push(
+        String::from_utf8(device_tag)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+    );
+    all.into()
 }
 
 /// The `device_namespace` tag of every record, made once per input.
@@ -83,6 +98,22 @@ pub fn namespace_tag(namespace: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `build` with the tags `tags` would give.
+    fn build_tagged(
+        raw: &[u8],
+        rx: Received,
+        device: Option<&DeviceInfo>,
+        global: &[String],
+        namespace_tag: &str,
+    ) -> (LogRecord, Option<&'static str>) {
+        build(
+            raw,
+            rx,
+            device,
+            tags(rx.peer, device, global, namespace_tag),
+        )
+    }
 
     fn rx(peer: &str) -> Received {
         Received {
@@ -101,7 +132,7 @@ mod tests {
             tags: vec!["site:dc1".into()],
             ..Default::default()
         };
-        let (r, _) = build(
+        let (r, _) = build_tagged(
             line,
             rx("10.1.1.2"),
             Some(&dev),
@@ -110,10 +141,10 @@ mod tests {
         );
         assert_eq!(r.hostname, "named");
         assert!(r.tags.contains(&"site:dc1".to_string()));
-        let (r, _) = build(line, rx("10.1.1.2"), None, &[], &namespace_tag("default"));
+        let (r, _) = build_tagged(line, rx("10.1.1.2"), None, &[], &namespace_tag("default"));
         assert_eq!(r.hostname, "core-sw01");
         assert_eq!(r.status, Status::Error);
-        let (r, err) = build(
+        let (r, err) = build_tagged(
             b"<13>",
             rx("10.1.1.3"),
             None,
@@ -122,7 +153,7 @@ mod tests {
         );
         assert_eq!(r.hostname, "10.1.1.3");
         let _ = err;
-        let (r, _) = build(
+        let (r, _) = build_tagged(
             b"<14>Dec 17 08:05:30 RT_FLOW: RT_FLOW_SESSION_DENY: x",
             rx("10.9.9.9"),
             None,
@@ -146,7 +177,7 @@ mod tests {
             let mut r = rx("10.1.1.2");
             r.truncated = i == 0;
             r.original_len = 9000;
-            let (rec, _) = build(line, r, None, &["env:prd".into()], &namespace_tag("dc1"));
+            let (rec, _) = build_tagged(line, r, None, &["env:prd".into()], &namespace_tag("dc1"));
             let mut buf = Vec::new();
             rec.write_json(&mut buf, Some("log"));
             let mut written: serde_json::Map<String, serde_json::Value> =

@@ -278,14 +278,15 @@ pub fn build(n: &Notification, o: &Origin<'_>, db: &TrapDb) -> (LogRecord, Unres
     rec.service = "snmp-traps".into();
     rec.status = Status::Info;
     rec.client_ip = Some(o.peer);
-    rec.tags = Vec::with_capacity(o.tags.len() + 6);
-    rec.tags.extend_from_slice(o.tags);
+    let mut tags = Vec::with_capacity(o.tags.len() + 6);
+    tags.extend_from_slice(o.tags);
     if let Some(d) = o.device {
-        rec.tags.extend(d.tags.iter().cloned());
+        tags.extend(d.tags.iter().cloned());
     }
-    rec.tags.push(format!("snmp_version:{}", n.version));
-    rec.tags.push(format!("device_namespace:{}", o.namespace));
-    rec.tags.push(format!("snmp_device:{peer}"));
+    tags.push(format!("snmp_version:{}", n.version));
+    tags.push(format!("device_namespace:{}", o.namespace));
+    tags.push(format!("snmp_device:{peer}"));
+    rec.tags = tags.into();
     rec.attributes_json = Some(m.0.into_boxed_str());
     (rec, unresolved)
 }

@@ -20,8 +20,9 @@ pub fn record(hostname: &str, tags: &[String], output: &str, now: DateTime<Utc>)
     r.ddsource = "nocbox".into();
     r.service = SERVICE.into();
     r.status = Status::Info;
-    r.tags = tags.to_vec();
-    r.tags.push("nocbox_mark:true".into());
+    let mut tags = tags.to_vec();
+    tags.push("nocbox_mark:true".into());
+    r.tags = tags.into();
     r.attributes
         .insert("nocbox".into(), json!({ "mark": true, "output": output }));
     r

@@ -11,6 +11,7 @@
 //! and a line only counts as Cisco when it ends in a well-formed `%FAC-SEV-MNEMONIC` token, so a
 //! BSD line such as `Mar 15 10:22:33 web01 sshd[1234]: …` falls through untouched.
 
+use crate::small_str::SmallStr;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
@@ -238,9 +239,9 @@ fn finish<'a>(s: &'a str, mut i: usize, mut h: Header<'a>, now: DateTime<Utc>) -
         format,
         // Converted only now that the line is known to be Cisco.
         timestamp: h.date.and_then(|d| d.value(now)),
-        hostname: h.origin.or(h.device_id).map(str::to_owned),
-        appname: h.process.map(|(name, _)| name.to_owned()),
-        procid: h.process.map(|(_, pid)| pid.to_owned()),
+        hostname: h.origin.or(h.device_id).map(SmallStr::new),
+        appname: h.process.map(|(name, _)| SmallStr::new(name)),
+        procid: h.process.map(|(_, pid)| SmallStr::new(pid)),
         message: message.to_owned(),
         vendor,
         ..Parsed::default()

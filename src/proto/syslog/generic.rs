@@ -7,6 +7,7 @@
 //! at the colon. Stamps it cannot read (milliseconds, loggen's offset-less ISO stamp) go through
 //! the small header walker here, which applies the same rules.
 
+use crate::small_str::SmallStr;
 use chrono::{DateTime, FixedOffset, Utc};
 use syslog_loose::{Message, Protocol, StructuredElement, Variant};
 
@@ -31,10 +32,10 @@ pub(crate) fn rfc5424(line: &str, now: DateTime<Utc>) -> Option<Parsed> {
         format: Format::Rfc5424,
         version: Some(version),
         timestamp: m.timestamp,
-        hostname: m.hostname.map(str::to_owned),
-        appname: m.appname.map(str::to_owned),
-        procid: m.procid.map(|p| p.to_string()),
-        msgid: m.msgid.map(str::to_owned),
+        hostname: m.hostname.map(SmallStr::new),
+        appname: m.appname.map(SmallStr::new),
+        procid: m.procid.map(|p| SmallStr::from(p.to_string())),
+        msgid: m.msgid.map(SmallStr::new),
         structured_data: structured(&m.structured_data),
         message: message
             .strip_prefix('\u{feff}')
@@ -173,9 +174,9 @@ fn bsd(
     Parsed {
         format: Format::Rfc3164,
         timestamp,
-        hostname: host.map(str::to_owned),
-        appname: tag.map(|(name, _)| name.to_owned()),
-        procid: tag.and_then(|(_, pid)| pid).map(str::to_owned),
+        hostname: host.map(SmallStr::new),
+        appname: tag.map(|(name, _)| SmallStr::new(name)),
+        procid: tag.and_then(|(_, pid)| pid).map(SmallStr::new),
         structured_data: structured(&sd),
         message: line.get(msg_at..).unwrap_or_default().to_owned(),
         ..Parsed::default()

@@ -30,6 +30,7 @@ mod zone;
 #[cfg(test)]
 mod tests;
 
+use crate::small_str::SmallStr;
 use std::borrow::Cow;
 
 use chrono::{DateTime, FixedOffset, Utc};
@@ -54,10 +55,10 @@ pub struct Parsed {
     pub timestamp: Option<DateTime<FixedOffset>>,
     /// Header host (Cisco origin-id, ASA device-id, BSD/5424 host); never `-`, a tag or a
     /// mnemonic.
-    pub hostname: Option<String>,
-    pub appname: Option<String>,
-    pub procid: Option<String>,
-    pub msgid: Option<String>,
+    pub hostname: Option<SmallStr>,
+    pub appname: Option<SmallStr>,
+    pub procid: Option<SmallStr>,
+    pub msgid: Option<SmallStr>,
     pub structured_data: StructuredData,
     /// Text after the header exactly as sent (lossy UTF-8). Cisco keeps its
     /// `%FAC-SEV-MNEMONIC:` token; trailing CR/LF/NUL and an RFC 5424 BOM are removed.
@@ -228,16 +229,17 @@ impl Parsed {
     }
 
     /// Datadog `service`: the app-name, else the Cisco facility (`LINK`, `ASA`), else `syslog`.
-    pub fn service(&self) -> String {
+    pub fn service(&self) -> SmallStr {
         if let Some(app) = &self.appname {
             return app.clone();
         }
-        self.vendor
-            .get("cisco")
-            .and_then(|c| c.get("facility"))
-            .and_then(Value::as_str)
-            .unwrap_or("syslog")
-            .to_owned()
+        SmallStr::new(
+            self.vendor
+                .get("cisco")
+                .and_then(|c| c.get("facility"))
+                .and_then(Value::as_str)
+                .unwrap_or("syslog"),
+        )
     }
 
     /// `{"syslog": {…header…}, <vendor objects>}`; absent fields are omitted.
