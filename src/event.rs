@@ -14,7 +14,7 @@ use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
 use serde_json::{Map, Value};
 
 use crate::json;
-use crate::proto::syslog::StructuredData;
+use crate::proto::syslog::{StructuredData, Vendor};
 use crate::small_str::SmallStr;
 
 /// Datadog's status words, in syslog severity order (0 = emerg).
@@ -81,6 +81,9 @@ pub struct LogRecord {
     /// straight to JSON, and outputs that speak syslog read its fields. Wins over an attribute
     /// named `syslog`.
     pub syslog: Option<SyslogFields>,
+    /// The vendor object of a received syslog line (`cisco` or `junos`), kept typed like
+    /// `syslog` and written at its key's place. Wins over an attribute of the same name.
+    pub vendor: Vendor,
     /// Further attributes (`cisco`, `junos`, ...), merged into the top-level object.
     pub attributes: Map<String, Value>,
     /// More attributes, already serialized as the members of a JSON object (`"a":1,"b":[2]`,
@@ -332,6 +335,7 @@ impl LogRecord {
             timestamp,
             client_ip: None,
             syslog: None,
+            vendor: Vendor::default(),
             attributes: Map::new(),
             attributes_json: None,
         }
@@ -347,6 +351,9 @@ impl LogRecord {
         }
         if let Some(fields) = &self.syslog {
             m.insert("syslog".into(), fields.to_value());
+        }
+        if !self.vendor.is_empty() {
+            m.insert(self.vendor.name.into(), self.vendor.to_value());
         }
         m.insert("message".into(), Value::String(self.message.clone()));
         m.insert("hostname".into(), Value::String(self.hostname.to_string()));
@@ -387,14 +394,23 @@ impl LogRecord {
             return;
         }
         let mut sep = Separator::new(buf);
+        // The typed objects, in key order (a vendor's name sorts before "syslog"), each
+        // written when the attributes reach its key.
+        let mut vendor = (!self.vendor.is_empty()).then_some(&self.vendor);
         let mut syslog = self.syslog.as_ref();
         for (k, v) in &self.attributes {
             let owned = RECORD_FIELDS.contains(&k.as_str())
                 || (k == "network" && self.client_ip.is_some())
                 || (k == "kind" && kind.is_some())
-                || (k == "syslog" && self.syslog.is_some());
+                || (k == "syslog" && self.syslog.is_some())
+                || vendor.is_some_and(|x| x.name == k);
             if owned {
                 continue;
+            }
+            if let Some(x) = vendor.filter(|x| k.as_str() > x.name) {
+                sep.key(buf, x.name);
+                x.write_json(buf);
+                vendor = None;
             }
             if k.as_str() > "syslog" {
                 if let Some(fields) = syslog.take() {
@@ -406,6 +422,10 @@ impl LogRecord {
             json::push_str(buf, k);
             buf.push(b':');
             json::push_value(buf, v);
+        }
+        if let Some(x) = vendor {
+            sep.key(buf, x.name);
+            x.write_json(buf);
         }
         if let Some(fields) = syslog {
             sep.key(buf, "syslog");
@@ -538,11 +558,12 @@ impl Event {
                     .map(|(k, v)| k.len() + approx_value_size(v))
                     .sum();
                 l.message.len()
-                    + l.hostname.len()
-                    + l.service.len()
+                    + l.hostname.heap_len()
+                    + l.service.heap_len()
                     + tags
                     + raw
                     + syslog
+                    + l.vendor.approx_size()
                     + attributes
                     + LOG_RECORD_OVERHEAD
             }

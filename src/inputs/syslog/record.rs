@@ -63,7 +63,7 @@ pub fn build(
         fields.original_size = Some(rx.original_len);
     }
     rec.syslog = Some(fields);
-    rec.attributes = vendor;
+    rec.vendor = vendor;
     (rec, error)
 }
 

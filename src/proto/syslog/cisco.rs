@@ -11,9 +11,9 @@
 //! and a line only counts as Cisco when it ends in a well-formed `%FAC-SEV-MNEMONIC` token, so a
 //! BSD line such as `Mar 15 10:22:33 web01 sshd[1234]: …` falls through untouched.
 
+use super::{Member, Vendor};
 use crate::small_str::SmallStr;
 use chrono::{DateTime, Utc};
-use serde_json::{Map, Value};
 
 use super::stamp::{self, Kind as StampKind, Mode};
 use super::{Format, Parsed};
@@ -202,38 +202,36 @@ fn finish<'a>(s: &'a str, mut i: usize, mut h: Header<'a>, now: DateTime<Utc>) -
         Format::CiscoIos
     };
 
-    let mut cisco = Map::new();
-    cisco.insert("facility".into(), m.facility.into());
-    cisco.insert("severity".into(), m.severity.into());
+    let mut vendor = Vendor::new("cisco");
+    vendor.insert("facility", m.facility);
+    vendor.insert("severity", m.severity);
     if asa {
-        cisco.insert("message_id".into(), m.name.into());
+        vendor.insert("message_id", m.name);
     } else {
-        cisco.insert("mnemonic".into(), m.name.into());
+        vendor.insert("mnemonic", m.name);
     }
-    let optional: [(&str, Option<Value>); 9] = [
-        ("message_counter", h.counter.map(Value::from)),
-        ("sequence", h.sequence.map(Value::from)),
-        ("clock", h.clock.map(Value::from)),
-        ("uptime", h.uptime.map(Value::from)),
-        ("timezone", h.timezone.map(Value::from)),
-        ("node", h.node.map(Value::from)),
-        ("vdc", h.vdc.map(Value::from)),
-        ("origin_id", h.origin.map(Value::from)),
+    let optional: [(&str, Option<Member>); 9] = [
+        ("message_counter", h.counter.map(Member::from)),
+        ("sequence", h.sequence.map(Member::from)),
+        ("clock", h.clock.map(Member::from)),
+        ("uptime", h.uptime.map(Member::from)),
+        ("timezone", h.timezone.map(Member::from)),
+        ("node", h.node.map(Member::from)),
+        ("vdc", h.vdc.map(Member::from)),
+        ("origin_id", h.origin.map(Member::from)),
         (
             "stack_member",
             (!asa)
                 .then(|| stack_member(message))
                 .flatten()
-                .map(Value::from),
+                .map(Member::from),
         ),
     ];
     for (key, value) in optional {
         if let Some(v) = value {
-            cisco.insert(key.into(), v);
+            vendor.insert(key, v);
         }
     }
-    let mut vendor = Map::new();
-    vendor.insert("cisco".into(), Value::Object(cisco));
 
     Some(Parsed {
         format,

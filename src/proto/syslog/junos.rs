@@ -6,7 +6,7 @@
 //! explicit-priority token (`%DAEMON-4-BGP_NEIGHBOR_STATE_CHANGED:`). The daemon list keeps
 //! Arista (`Ebra: %LINEPROTO-5-UPDOWN:`) and ordinary Linux programs out.
 
-use serde_json::{Map, Value};
+use super::Vendor;
 
 use super::cisco::mnemonic;
 use super::{Format, Parsed};
@@ -88,21 +88,21 @@ fn classify_sd(p: &mut Parsed) {
     {
         return;
     }
-    let mut junos = Map::new();
+    let mut junos = Vendor::new("junos");
     for (_, params) in p
         .structured_data
         .iter()
         .filter(|(id, _)| id.starts_with(SD_PREFIX))
     {
         for (k, v) in params {
-            junos.insert(k.clone(), Value::from(v.as_str()));
+            junos.insert(k.as_str(), v.as_str());
         }
     }
     if let Some(tag) = &p.msgid {
-        junos.insert("tag".into(), tag.as_str().into());
+        junos.insert("tag", tag.as_str());
     }
     p.format = Format::Junos;
-    p.vendor.insert("junos".into(), Value::Object(junos));
+    p.vendor = junos;
 }
 
 fn classify_bsd(p: &mut Parsed) {
@@ -130,13 +130,13 @@ fn classify_bsd(p: &mut Parsed) {
     if !security_log && tag.is_none() {
         return;
     }
-    let mut junos = Map::new();
+    let mut junos = Vendor::new("junos");
     if let Some(m) = &explicit {
-        junos.insert("facility".into(), m.facility.into());
-        junos.insert("severity".into(), m.severity.into());
+        junos.insert("facility", m.facility);
+        junos.insert("severity", m.severity);
     }
     if let Some(ls) = logical_system {
-        junos.insert("logical_system".into(), ls.into());
+        junos.insert("logical_system", ls);
     }
     if let (Some(tag), Some(at)) = (tag, text_at) {
         if let Some(text) = p.message.get(at..) {
@@ -144,10 +144,10 @@ fn classify_bsd(p: &mut Parsed) {
         }
     }
     if let Some(tag) = tag {
-        junos.insert("tag".into(), tag.into());
+        junos.insert("tag", tag);
     }
     p.format = Format::Junos;
-    p.vendor.insert("junos".into(), Value::Object(junos));
+    p.vendor = junos;
 }
 
 /// Junos tags are upper-case words joined by `_`: `UI_COMMIT`, `RT_FLOW_SESSION_CLOSE`.
@@ -175,7 +175,7 @@ fn leading_tag(message: &str) -> Option<(&str, usize)> {
 /// Positional fields of BSD-format `RT_FLOW_SESSION_*` texts (J3/J4), named as in the
 /// structured-data form so both formats facet alike. Fields are only taken while the tokens have
 /// the expected shape; Junos releases differ in what they append.
-fn rt_flow(tag: &str, text: &str, out: &mut Map<String, Value>) {
+fn rt_flow(tag: &str, text: &str, out: &mut Vendor) {
     if !tag.starts_with("RT_FLOW_SESSION_") {
         return;
     }
@@ -233,7 +233,7 @@ enum Event {
 }
 
 /// DENY after the service: `proto(icmp-type) policy from-zone to-zone …tail`.
-fn deny<'t>(t: &'t [&'t str], out: &mut Map<String, Value>) -> Option<&'t [&'t str]> {
+fn deny<'t>(t: &'t [&'t str], out: &mut Vendor) -> Option<&'t [&'t str]> {
     let (proto, icmp) = paren_pair(t.first()?).filter(|(p, _)| is_number(p))?;
     put(out, "protocol-id", proto);
     put(out, "icmp-type", icmp);
@@ -248,11 +248,7 @@ fn deny<'t>(t: &'t [&'t str], out: &mut Map<String, Value>) -> Option<&'t [&'t s
 
 /// CREATE/CLOSE after the service: NAT tuple, NAT rules, protocol, policy, zones, session id,
 /// and for CLOSE the counters and elapsed time.
-fn session<'t>(
-    t: &'t [&'t str],
-    event: Event,
-    out: &mut Map<String, Value>,
-) -> Option<&'t [&'t str]> {
+fn session<'t>(t: &'t [&'t str], event: Event, out: &mut Vendor) -> Option<&'t [&'t str]> {
     put_tuple(out, NAT, five_tuple(t.first()?)?);
     let mut i = 1;
     if let Some(tag) = t.get(i).filter(|s| s.starts_with("0x")) {
@@ -294,7 +290,7 @@ fn session<'t>(
 /// Current releases write `type name type name` where a type is `N/A`, `None` or two words
 /// ending in `rule` (`source rule`); old ones write just the two rule names. The layout is
 /// chosen by where the numeric protocol id lands.
-fn nat_rules(t: &[&str], i: usize, out: &mut Map<String, Value>) -> Option<usize> {
+fn nat_rules(t: &[&str], i: usize, out: &mut Vendor) -> Option<usize> {
     let rule_type = |k: usize| -> Option<(String, usize)> {
         let first = t.get(k)?;
         match t.get(k + 1) {
@@ -312,9 +308,9 @@ fn nat_rules(t: &[&str], i: usize, out: &mut Map<String, Value>) -> Option<usize
             .map(|_| (src_type, *src_name, dst_type, *dst_name, k + 1))
     })();
     if let Some((src_type, src_name, dst_type, dst_name, next)) = current {
-        out.insert("src-nat-rule-type".into(), src_type.into());
+        out.insert("src-nat-rule-type", src_type);
         put(out, "src-nat-rule-name", src_name);
-        out.insert("dst-nat-rule-type".into(), dst_type.into());
+        out.insert("dst-nat-rule-type", dst_type);
         put(out, "dst-nat-rule-name", dst_name);
         return Some(next);
     }
@@ -348,7 +344,7 @@ const NAT: [&str; 4] = [
     "nat-destination-port",
 ];
 
-fn put_tuple(out: &mut Map<String, Value>, keys: [&str; 4], values: [&str; 4]) {
+fn put_tuple(out: &mut Vendor, keys: [&str; 4], values: [&str; 4]) {
     for (key, value) in keys.into_iter().zip(values) {
         put(out, key, value);
     }
@@ -364,6 +360,6 @@ fn is_number(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit())
 }
 
-fn put(out: &mut Map<String, Value>, key: &str, value: &str) {
-    out.insert(key.to_owned(), value.into());
+fn put(out: &mut Vendor, key: &str, value: &str) {
+    out.insert(key, value);
 }

@@ -24,6 +24,7 @@ mod cisco;
 mod generic;
 mod junos;
 mod stamp;
+mod vendor;
 mod year;
 mod zone;
 
@@ -37,6 +38,8 @@ use chrono::{DateTime, FixedOffset, Utc};
 use serde_json::{Map, Value};
 
 use crate::event::SyslogFields;
+
+pub use vendor::{Member, Vendor};
 
 /// SD-ID with its (unescaped) parameters, in the order sent.
 pub type StructuredData = Vec<(String, Vec<(String, String)>)>;
@@ -65,7 +68,7 @@ pub struct Parsed {
     pub message: String,
     /// Vendor attributes (`"cisco"` or `"junos"` object), merged at the top level of
     /// [`Parsed::attributes`].
-    pub vendor: Map<String, Value>,
+    pub vendor: Vendor,
     /// Why the line could not be parsed: `empty`, `no_pri`, `invalid_pri`, `empty_message`,
     /// `unrecognised_header`. `Some` exactly when `format` is [`Format::Unparsed`].
     pub error: Option<&'static str>,
@@ -233,18 +236,18 @@ impl Parsed {
         if let Some(app) = &self.appname {
             return app.clone();
         }
-        SmallStr::new(
-            self.vendor
-                .get("cisco")
-                .and_then(|c| c.get("facility"))
-                .and_then(Value::as_str)
-                .unwrap_or("syslog"),
-        )
+        match (self.vendor.name, self.vendor.get("facility")) {
+            ("cisco", Some(Member::Text(f))) => f.clone(),
+            _ => SmallStr::new("syslog"),
+        }
     }
 
     /// `{"syslog": {…header…}, <vendor objects>}`; absent fields are omitted.
     pub fn attributes(&self) -> Map<String, Value> {
-        let mut out = self.vendor.clone();
+        let mut out = Map::new();
+        if !self.vendor.is_empty() {
+            out.insert(self.vendor.name.into(), self.vendor.to_value());
+        }
         out.insert("syslog".into(), self.header().to_value());
         out
     }
@@ -256,7 +259,7 @@ impl Parsed {
 
     /// The message, the `syslog` object's fields and the vendor objects, moved out without
     /// copies (the per-message path of the syslog input).
-    pub fn into_parts(self) -> (String, SyslogFields, Map<String, Value>) {
+    pub fn into_parts(self) -> (String, SyslogFields, Vendor) {
         let fields = SyslogFields {
             appname: self.appname,
             facility: self.facility,

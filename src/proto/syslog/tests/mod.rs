@@ -30,7 +30,11 @@ pub(super) fn ts(p: &Parsed) -> Option<String> {
 
 /// The vendor object `key` as JSON, for whole-object comparisons.
 pub(super) fn vendor(p: &Parsed, key: &str) -> Value {
-    p.vendor.get(key).cloned().unwrap_or(Value::Null)
+    if p.vendor.name == key {
+        p.vendor.to_value()
+    } else {
+        Value::Null
+    }
 }
 
 pub(super) fn obj(v: Value) -> Map<String, Value> {
