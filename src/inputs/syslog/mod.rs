@@ -11,7 +11,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -119,16 +119,32 @@ impl Shared {
         ok
     }
 
+    /// Who sent the messages of one read (TCP) or one burst (UDP) and when they arrived: one
+    /// clock reading and one directory lookup for all of them, not one per line.
+    fn arrival(&self, peer: IpAddr, at: DateTime<Utc>) -> Arrival {
+        let peer = canonical(peer);
+        let device = self.devices.get(&peer);
+        let tags = self.senders.get(peer, &device, || {
+            record::tags(peer, device.as_deref(), &self.tags, &self.namespace_tag)
+        });
+        Arrival {
+            peer,
+            at,
+            device,
+            tags,
+        }
+    }
+
     /// Parses one message and queues its record.
     fn emit(
         &self,
+        a: &Arrival,
         raw: &[u8],
-        peer: IpAddr,
         truncated: bool,
         original_len: usize,
         c: &TransportCounters,
     ) {
-        let ev = self.record(raw, peer, truncated, original_len, c);
+        let ev = self.record(a, raw, truncated, original_len, c);
         self.pipeline.send(ev);
         self.component.success();
     }
@@ -136,8 +152,8 @@ impl Shared {
     /// Counts one message and parses it into its record, not yet queued.
     fn record(
         &self,
+        a: &Arrival,
         raw: &[u8],
-        peer: IpAddr,
         truncated: bool,
         original_len: usize,
         c: &TransportCounters,
@@ -147,18 +163,13 @@ impl Shared {
         if truncated {
             c.truncated.inc();
         }
-        let peer = canonical(peer);
         let rx = Received {
-            peer,
-            at: Utc::now(),
+            peer: a.peer,
+            at: a.at,
             truncated,
             original_len,
         };
-        let device = self.devices.get(&peer);
-        let tags = self.senders.get(peer, &device, || {
-            record::tags(peer, device.as_deref(), &self.tags, &self.namespace_tag)
-        });
-        let (rec, parse_error) = record::build(raw, rx, device.as_deref(), tags);
+        let (rec, parse_error) = record::build(raw, rx, a.device.as_deref(), a.tags.clone());
         if let Some(reason) = parse_error {
             match self.parse_errors.iter().find(|(r, _)| *r == reason) {
                 Some((_, c)) => c.inc(),
@@ -170,6 +181,15 @@ impl Shared {
         }
         Event::Log(rec)
     }
+}
+
+/// What the messages of one read or burst from one sender share (see [`Shared::arrival`]).
+pub(crate) struct Arrival {
+    /// The sender, IPv4-mapped addresses shown as IPv4.
+    peer: IpAddr,
+    at: DateTime<Utc>,
+    device: Option<Arc<DeviceInfo>>,
+    tags: Tags,
 }
 
 /// IPv4-mapped IPv6 addresses (from dual-stack sockets) shown as plain IPv4.

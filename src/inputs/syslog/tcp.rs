@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
+use chrono::Utc;
 use socket2::{SockRef, TcpKeepalive};
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -288,11 +289,13 @@ async fn read_frames<S: AsyncRead + Unpin>(
                 break;
             }
         }
+        // Every line of one read arrived at the same moment, from the same sender.
+        let arrival = s.arrival(client, Utc::now());
         while let Some(f) = dec.decode(&mut buf) {
             match &pacer {
-                None => s.emit(&f.data, client, f.truncated, f.original_len, &c),
+                None => s.emit(&arrival, &f.data, f.truncated, f.original_len, &c),
                 Some(p) => {
-                    let ev = s.record(&f.data, client, f.truncated, f.original_len, &c);
+                    let ev = s.record(&arrival, &f.data, f.truncated, f.original_len, &c);
                     p.send(s, ev, shutdown, &mut stopping).await;
                 }
             }
@@ -305,9 +308,10 @@ async fn read_frames<S: AsyncRead + Unpin>(
         tokio::task::yield_now().await;
     }
     // A last line without its LF is still a message; if the stop cut it, it is flagged.
+    let arrival = s.arrival(client, Utc::now());
     while let Some(f) = dec.finish(&mut buf) {
         let cut = f.truncated || stopping.is_some();
-        s.emit(&f.data, client, cut, f.original_len, &c);
+        s.emit(&arrival, &f.data, cut, f.original_len, &c);
     }
     count_framing(&mut dec, s);
 }

@@ -3,11 +3,12 @@
 //! drops what does not fit, and those drops (from /proc/net/udp) are exported as
 //! `nocbox.syslog.udp_kernel_drops`.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
+use chrono::Utc;
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
@@ -15,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::AbortOnDropHandle;
 use tracing::{info, warn};
 
-use super::Shared;
+use super::{Arrival, Shared};
 
 /// Binds with the requested receive buffer. SO_RCVBUFFORCE first (it passes
 /// net.core.rmem_max when the process has CAP_NET_ADMIN, as rsyslog's RcvBufSize does), then
@@ -90,16 +91,18 @@ async fn parse(mut rx: mpsc::Receiver<Batch>, s: Arc<Shared>) {
     let c = s.counters("udp");
     let max = s.cfg.max_message_size;
     while let Some(batch) = rx.recv().await {
+        // A burst was received at one moment; consecutive datagrams from one sender share
+        // its directory lookup.
+        let at = Utc::now();
+        let mut arrival: Option<(IpAddr, Arrival)> = None;
         for (datagram, peer) in batch {
+            let a = match &arrival {
+                Some((ip, a)) if *ip == peer.ip() => a,
+                _ => &arrival.insert((peer.ip(), s.arrival(peer.ip(), at))).1,
+            };
             let msg = trim_end(&datagram);
             let truncated = msg.len() > max;
-            let ev = s.record(
-                &msg[..msg.len().min(max)],
-                peer.ip(),
-                truncated,
-                msg.len(),
-                &c,
-            );
+            let ev = s.record(a, &msg[..msg.len().min(max)], truncated, msg.len(), &c);
             s.pipeline.send(ev);
         }
         s.component.success();
