@@ -10,11 +10,15 @@
 //! write blocked for good would still keep the process from exiting after the hard stop. A
 //! plain thread blocked in `write(2)` is simply left behind when `main` returns.
 //!
-//! Batching: whatever is already queued when a write starts (up to `BATCH_BYTES`) goes out in one
+//! Batching: whatever is already queued when a batch starts (up to `BATCH_BYTES`) goes out in one
 //! `write_all` + `flush`. A line never waits for more lines: once the queue is empty the buffer
-//! is written and flushed at once ("flushed per line" as far as a reader can tell), while a busy
-//! queue costs one write per batch rather than one per line.
+//! is handed to the writer at once ("flushed per line" as far as a reader can tell), while a busy
+//! queue costs one write per batch rather than one per line. Up to [`IN_FLIGHT`] batches are out
+//! at once, so the next batch is rendered while the writer thread writes the last one: waiting
+//! for each write (and for the writer thread to be scheduled on a busy machine) left the output
+//! behind four busy TCP connections, its queue overflowing.
 
+use std::collections::VecDeque;
 use std::io::{self, Write};
 use std::sync::mpsc as std_mpsc;
 
@@ -98,17 +102,23 @@ fn thread<W, F: Write + Send + 'static>(mut w: F) -> io::Result<Out<W>> {
     Ok(Out::Thread(tx))
 }
 
+/// A write handed over, and where its buffer and result come back.
+type Done = oneshot::Receiver<(Vec<u8>, io::Result<()>)>;
+
+/// Batches being written at once: the output renders the next batch while the writer thread
+/// writes the previous one, and waits only when both buffers are out.
+const IN_FLIGHT: usize = 2;
+
 impl<W: AsyncWrite + Unpin> Out<W> {
-    /// Writes and flushes `buf`; gives it back with the result.
-    async fn write(&mut self, buf: Vec<u8>) -> (Vec<u8>, io::Result<()>) {
+    /// Hands `buf` to the writer thread (or, for an async writer, writes and flushes it); the
+    /// buffer and the result come back through the receiver.
+    async fn submit(&mut self, buf: Vec<u8>) -> Done {
+        let (done, result) = oneshot::channel();
         match self {
             Out::Thread(jobs) => {
-                let gone = || io::Error::other("the stdout writer thread has stopped");
-                let (done, result) = oneshot::channel();
-                if let Err(std_mpsc::SendError((buf, _))) = jobs.send((buf, done)) {
-                    return (buf, Err(gone()));
+                if let Err(std_mpsc::SendError((buf, done))) = jobs.send((buf, done)) {
+                    let _ = done.send((buf, Err(gone())));
                 }
-                result.await.unwrap_or_else(|_| (Vec::new(), Err(gone())))
             }
             Out::Async(w) => {
                 let r = async {
@@ -116,10 +126,26 @@ impl<W: AsyncWrite + Unpin> Out<W> {
                     w.flush().await
                 }
                 .await;
-                (buf, r)
+                let _ = done.send((buf, r));
             }
         }
+        result
     }
+}
+
+fn gone() -> io::Error {
+    io::Error::other("the stdout writer thread has stopped")
+}
+
+/// The oldest write's buffer, result and line count; never ready when nothing is in flight.
+async fn oldest(in_flight: &mut VecDeque<(Done, u64)>) -> (Vec<u8>, io::Result<()>, u64) {
+    let Some((done, lines)) = in_flight.front_mut() else {
+        return std::future::pending().await;
+    };
+    let (buf, r) = done.await.unwrap_or_else(|_| (Vec::new(), Err(gone())));
+    let lines = *lines;
+    in_flight.pop_front();
+    (buf, r, lines)
 }
 
 pub async fn run(rx: EventRx, ctx: OutputContext) {
@@ -140,19 +166,44 @@ async fn run_with<W: AsyncWrite + Unpin>(mut out: Out<W>, mut rx: EventRx, ctx: 
         "nocbox.output.dropped",
         &[("output", "stdout"), ("reason", "shutdown")],
     );
-    let mut buf = Vec::with_capacity(BATCH_BYTES + 4096);
+    let mut in_flight: VecDeque<(Done, u64)> = VecDeque::with_capacity(IN_FLIGHT);
+    let mut spare: Vec<Vec<u8>> = Vec::with_capacity(IN_FLIGHT + 1);
+    let in_flight_lines = |q: &VecDeque<(Done, u64)>| q.iter().map(|(_, n)| n).sum::<u64>();
+    // A finished write: its buffer back to the spares, its lines counted.
+    let finish = |(buf, r, lines): (Vec<u8>, io::Result<()>, u64), spare: &mut Vec<Vec<u8>>| {
+        if buf.capacity() > 0 {
+            spare.push(buf);
+        }
+        match r {
+            Ok(()) => {
+                sent.add(lines);
+                comp.success();
+            }
+            Err(e) => {
+                failed.add(lines);
+                comp.error(format!("cannot write to stdout: {e}"));
+            }
+        }
+    };
     loop {
         let first = tokio::select! {
             biased;
             _ = ctx.hard_stop.cancelled() => {
-                dropped.add(abandon_queue(&mut rx, |_| true) as u64);
+                dropped.add(in_flight_lines(&in_flight) + abandon_queue(&mut rx, |_| true) as u64);
                 return;
+            }
+            done = oldest(&mut in_flight) => {
+                finish(done, &mut spare);
+                continue;
             }
             ev = rx.recv() => match ev {
                 Some(ev) => ev,
-                None => return,
+                None => break,
             },
         };
+        let mut buf = spare
+            .pop()
+            .unwrap_or_else(|| Vec::with_capacity(BATCH_BYTES + 4096));
         buf.clear();
         let mut lines = 0u64;
         let mut unencodable = 0u64;
@@ -172,29 +223,39 @@ async fn run_with<W: AsyncWrite + Unpin>(mut out: Out<W>, mut rx: EventRx, ctx: 
         }
         failed.add(unencodable);
         if lines == 0 {
+            spare.push(buf);
             continue;
         }
-        let res = tokio::select! {
-            biased;
-            (b, r) = out.write(std::mem::take(&mut buf)) => {
-                buf = b;
-                r
+        while in_flight.len() >= IN_FLIGHT {
+            tokio::select! {
+                biased;
+                _ = ctx.hard_stop.cancelled() => {
+                    let queued = abandon_queue(&mut rx, |_| true) as u64;
+                    dropped.add(in_flight_lines(&in_flight) + lines + queued);
+                    return;
+                }
+                done = oldest(&mut in_flight) => finish(done, &mut spare),
             }
+        }
+        tokio::select! {
+            biased;
             _ = ctx.hard_stop.cancelled() => {
                 let queued = abandon_queue(&mut rx, |_| true) as u64;
-                dropped.add(lines + queued);
+                dropped.add(in_flight_lines(&in_flight) + lines + queued);
                 return;
             }
-        };
-        match res {
-            Ok(()) => {
-                sent.add(lines);
-                comp.success();
+            done = out.submit(buf) => in_flight.push_back((done, lines)),
+        }
+    }
+    // The queue has ended: wait for the writes still out.
+    while !in_flight.is_empty() {
+        tokio::select! {
+            biased;
+            _ = ctx.hard_stop.cancelled() => {
+                dropped.add(in_flight_lines(&in_flight));
+                return;
             }
-            Err(e) => {
-                failed.add(lines);
-                comp.error(format!("cannot write to stdout: {e}"));
-            }
+            done = oldest(&mut in_flight) => finish(done, &mut spare),
         }
     }
 }
