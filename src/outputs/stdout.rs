@@ -168,7 +168,12 @@ async fn run_with<W: AsyncWrite + Unpin>(mut out: Out<W>, mut rx: EventRx, ctx: 
     );
     let mut in_flight: VecDeque<(Done, u64)> = VecDeque::with_capacity(IN_FLIGHT);
     let mut spare: Vec<Vec<u8>> = Vec::with_capacity(IN_FLIGHT + 1);
-    let in_flight_lines = |q: &VecDeque<(Done, u64)>| q.iter().map(|(_, n)| n).sum::<u64>();
+    // At a hard stop: the writes in flight, `pending` lines not handed over yet and the whole
+    // queue count as dropped.
+    let give_up = |rx: &mut EventRx, in_flight: &VecDeque<(Done, u64)>, pending: u64| {
+        let out: u64 = in_flight.iter().map(|(_, n)| n).sum();
+        dropped.add(out + pending + abandon_queue(rx, |_| true) as u64);
+    };
     // A finished write: its buffer back to the spares, its lines counted.
     let finish = |(buf, r, lines): (Vec<u8>, io::Result<()>, u64), spare: &mut Vec<Vec<u8>>| {
         if buf.capacity() > 0 {
@@ -188,10 +193,7 @@ async fn run_with<W: AsyncWrite + Unpin>(mut out: Out<W>, mut rx: EventRx, ctx: 
     loop {
         let first = tokio::select! {
             biased;
-            _ = ctx.hard_stop.cancelled() => {
-                dropped.add(in_flight_lines(&in_flight) + abandon_queue(&mut rx, |_| true) as u64);
-                return;
-            }
+            _ = ctx.hard_stop.cancelled() => return give_up(&mut rx, &in_flight, 0),
             done = oldest(&mut in_flight) => {
                 finish(done, &mut spare);
                 continue;
@@ -229,21 +231,13 @@ async fn run_with<W: AsyncWrite + Unpin>(mut out: Out<W>, mut rx: EventRx, ctx: 
         while in_flight.len() >= IN_FLIGHT {
             tokio::select! {
                 biased;
-                _ = ctx.hard_stop.cancelled() => {
-                    let queued = abandon_queue(&mut rx, |_| true) as u64;
-                    dropped.add(in_flight_lines(&in_flight) + lines + queued);
-                    return;
-                }
+                _ = ctx.hard_stop.cancelled() => return give_up(&mut rx, &in_flight, lines),
                 done = oldest(&mut in_flight) => finish(done, &mut spare),
             }
         }
         tokio::select! {
             biased;
-            _ = ctx.hard_stop.cancelled() => {
-                let queued = abandon_queue(&mut rx, |_| true) as u64;
-                dropped.add(in_flight_lines(&in_flight) + lines + queued);
-                return;
-            }
+            _ = ctx.hard_stop.cancelled() => return give_up(&mut rx, &in_flight, lines),
             done = out.submit(buf) => in_flight.push_back((done, lines)),
         }
     }
@@ -251,10 +245,7 @@ async fn run_with<W: AsyncWrite + Unpin>(mut out: Out<W>, mut rx: EventRx, ctx: 
     while !in_flight.is_empty() {
         tokio::select! {
             biased;
-            _ = ctx.hard_stop.cancelled() => {
-                dropped.add(in_flight_lines(&in_flight));
-                return;
-            }
+            _ = ctx.hard_stop.cancelled() => return give_up(&mut rx, &in_flight, 0),
             done = oldest(&mut in_flight) => finish(done, &mut spare),
         }
     }
