@@ -208,8 +208,7 @@ impl SyslogFields {
 /// its allocation per key and value (a Junos RT_FLOW line has about 25 parameters).
 fn write_structured_data(buf: &mut Vec<u8>, sd: &StructuredData) {
     let mut ids: Vec<&str> = sd.iter().map(|(id, _)| id.as_str()).collect();
-    ids.sort_unstable();
-    ids.dedup();
+    json::as_map(&mut ids, |id| *id);
     let mut params: Vec<(&str, &str, &str)> = sd
         .iter()
         .flat_map(|(id, ps)| {
@@ -217,8 +216,7 @@ fn write_structured_data(buf: &mut Vec<u8>, sd: &StructuredData) {
                 .map(move |(k, v)| (id.as_str(), k.as_str(), v.as_str()))
         })
         .collect();
-    // Stable: among repeats of one (SD-ID, name), the last sent stays last.
-    params.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    json::as_map(&mut params, |p| (p.0, p.1));
     buf.push(b'{');
     let mut rest = &params[..];
     for (i, id) in ids.into_iter().enumerate() {
@@ -228,21 +226,15 @@ fn write_structured_data(buf: &mut Vec<u8>, sd: &StructuredData) {
         json::push_str(buf, id);
         buf.extend_from_slice(b":{");
         let n = rest.iter().take_while(|p| p.0 == id).count();
-        let (mine, after) = rest.split_at(n);
-        rest = after;
-        let mut first = true;
-        for (j, (_, k, v)) in mine.iter().enumerate() {
-            if mine.get(j + 1).is_some_and(|next| next.1 == *k) {
-                continue; // a later value for this name follows
-            }
-            if !first {
+        for (j, (_, k, v)) in rest[..n].iter().enumerate() {
+            if j > 0 {
                 buf.push(b',');
             }
-            first = false;
             json::push_str(buf, k);
             buf.push(b':');
             json::push_str(buf, v);
         }
+        rest = &rest[n..];
         buf.push(b'}');
     }
     buf.push(b'}');

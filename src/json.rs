@@ -120,6 +120,23 @@ pub fn push_value(buf: &mut Vec<u8>, v: &serde_json::Value) {
     }
 }
 
+/// Reorders `items` (inserts, in the order made) as a JSON object map of them would hold them:
+/// sorted by key, one per key, the last inserted winning. The typed attribute writers use it to
+/// write exactly what a `serde_json::Map` would, without building one.
+pub fn as_map<T, K: Ord>(items: &mut Vec<T>, key: impl Fn(&T) -> K) {
+    // Stable: among repeats of a key the last inserted stays last...
+    items.sort_by_key(&key);
+    // ...and is the one kept (dedup_by drops `later` after it has swapped places with the
+    // kept `earlier`).
+    items.dedup_by(|later, earlier| {
+        let same = key(later) == key(earlier);
+        if same {
+            std::mem::swap(later, earlier);
+        }
+        same
+    });
+}
+
 /// Appends `"key":` (the key must not need escaping).
 pub fn push_key(buf: &mut Vec<u8>, key: &str) {
     buf.push(b'"');
@@ -286,6 +303,16 @@ mod tests {
             String::from_utf8(b).unwrap(),
             serde_json::to_string(&v).unwrap()
         );
+    }
+
+    #[test]
+    fn as_map_keeps_the_last_insert_of_each_key_in_key_order() {
+        let mut v = vec![("b", 1), ("a", 2), ("b", 3), ("c", 4), ("a", 5), ("b", 6)];
+        as_map(&mut v, |p| p.0);
+        assert_eq!(v, [("a", 5), ("b", 6), ("c", 4)]);
+        let mut empty: Vec<(u8, u8)> = vec![];
+        as_map(&mut empty, |p| p.0);
+        assert!(empty.is_empty());
     }
 
     #[test]

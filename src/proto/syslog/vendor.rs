@@ -88,16 +88,8 @@ impl Vendor {
     /// The members as a map would hold them: sorted by key, one per key (the last inserted).
     fn sorted(&self) -> Vec<&(SmallStr, Member)> {
         let mut all: Vec<&(SmallStr, Member)> = self.members.iter().collect();
-        // Stable: among repeats of a key, the last inserted stays last.
-        all.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
-        let mut out: Vec<&(SmallStr, Member)> = Vec::with_capacity(all.len());
-        for m in all {
-            match out.last_mut() {
-                Some(last) if last.0 == m.0 => *last = m,
-                _ => out.push(m),
-            }
-        }
-        out
+        json::as_map(&mut all, |m| m.0.as_str());
+        all
     }
 
     /// Appends the object (`{...}`), not its name.
