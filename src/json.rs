@@ -79,47 +79,6 @@ pub fn push_str(buf: &mut Vec<u8>, s: &str) {
     buf.push(b'"');
 }
 
-/// Appends `v` as serde_json writes it (compact, the map's key order), with this module's
-/// escaping: vendor attribute objects (`cisco`, `junos`) on every record.
-pub fn push_value(buf: &mut Vec<u8>, v: &serde_json::Value) {
-    use serde_json::Value;
-    match v {
-        Value::Null => buf.extend_from_slice(b"null"),
-        Value::Bool(true) => buf.extend_from_slice(b"true"),
-        Value::Bool(false) => buf.extend_from_slice(b"false"),
-        Value::Number(n) => match n.as_u64() {
-            Some(u) => push_u64(buf, u),
-            // Negative and fractional numbers are rare here: serde_json's own format.
-            None => {
-                let _ = serde_json::to_writer(&mut *buf, n);
-            }
-        },
-        Value::String(s) => push_str(buf, s),
-        Value::Array(items) => {
-            buf.push(b'[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    buf.push(b',');
-                }
-                push_value(buf, item);
-            }
-            buf.push(b']');
-        }
-        Value::Object(m) => {
-            buf.push(b'{');
-            for (i, (k, item)) in m.iter().enumerate() {
-                if i > 0 {
-                    buf.push(b',');
-                }
-                push_str(buf, k);
-                buf.push(b':');
-                push_value(buf, item);
-            }
-            buf.push(b'}');
-        }
-    }
-}
-
 /// Reorders `items` (inserts, in the order made) as a JSON object map of them would hold them:
 /// sorted by key, one per key, the last inserted winning. The typed attribute writers use it to
 /// write exactly what a `serde_json::Map` would, without building one.
@@ -285,24 +244,6 @@ mod tests {
 
     fn serde(s: &str) -> Vec<u8> {
         serde_json::to_vec(s).unwrap()
-    }
-
-    #[test]
-    fn values_are_written_exactly_as_serde_json() {
-        let v = serde_json::json!({
-            "cisco": {"facility": "LINK", "severity": 3, "sequence": 18446744073709551615u64,
-                      "mnemonic": "UPDOWN", "msg": "tab\there \"q\" \u{1}"},
-            "junos": {"source-port": "5353", "list": [1, -2, 2.5, 1e300, null, true, false, [], {}],
-                      "nested": {"a": {"b": "ü🚀"}}},
-            "neg": -9223372036854775808i64,
-            "": "empty key"
-        });
-        let mut b = Vec::new();
-        push_value(&mut b, &v);
-        assert_eq!(
-            String::from_utf8(b).unwrap(),
-            serde_json::to_string(&v).unwrap()
-        );
     }
 
     #[test]
