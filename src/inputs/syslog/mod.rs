@@ -69,13 +69,9 @@ impl SenderTags {
         make: impl FnOnce() -> Tags,
     ) -> Tags {
         let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = |d: &Option<Arc<DeviceInfo>>| d.as_ref().map(Arc::as_ptr);
         if let Some((known, tags)) = map.get(&peer) {
-            let same = match (known, device) {
-                (None, None) => true,
-                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-                _ => false,
-            };
-            if same {
+            if entry(known) == entry(device) {
                 return tags.clone();
             }
         }

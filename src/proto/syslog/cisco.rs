@@ -11,12 +11,12 @@
 //! and a line only counts as Cisco when it ends in a well-formed `%FAC-SEV-MNEMONIC` token, so a
 //! BSD line such as `Mar 15 10:22:33 web01 sshd[1234]: …` falls through untouched.
 
-use super::{Member, Vendor};
-use crate::small_str::SmallStr;
 use chrono::{DateTime, Utc};
 
+use crate::small_str::SmallStr;
+
 use super::stamp::{self, Kind as StampKind, Mode};
-use super::{Format, Parsed};
+use super::{Format, Member, Parsed, Vendor};
 
 /// `%FAC-SEV-NAME` as found at the start of a Cisco, Arista or Junos explicit-priority text.
 pub(crate) struct Mnemonic<'a> {

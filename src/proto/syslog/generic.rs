@@ -7,9 +7,10 @@
 //! at the colon. Stamps it cannot read (milliseconds, loggen's offset-less ISO stamp) go through
 //! the small header walker here, which applies the same rules.
 
-use crate::small_str::SmallStr;
 use chrono::{DateTime, FixedOffset, Utc};
 use syslog_loose::{Message, Protocol, StructuredElement, Variant};
+
+use crate::small_str::SmallStr;
 
 use super::cisco::{is_host_byte, skip_spaces};
 use super::stamp::{self, Kind as StampKind, Mode};

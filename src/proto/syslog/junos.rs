@@ -6,10 +6,8 @@
 //! explicit-priority token (`%DAEMON-4-BGP_NEIGHBOR_STATE_CHANGED:`). The daemon list keeps
 //! Arista (`Ebra: %LINEPROTO-5-UPDOWN:`) and ordinary Linux programs out.
 
-use super::Vendor;
-
 use super::cisco::mnemonic;
-use super::{Format, Parsed};
+use super::{Format, Parsed, Vendor};
 
 const SD_PREFIX: &str = "junos@2636";
 

@@ -31,13 +31,13 @@ mod zone;
 #[cfg(test)]
 mod tests;
 
-use crate::small_str::SmallStr;
 use std::borrow::Cow;
 
 use chrono::{DateTime, FixedOffset, Utc};
 use serde_json::{Map, Value};
 
 use crate::event::SyslogFields;
+use crate::small_str::SmallStr;
 
 pub use vendor::{Member, Vendor};
 
