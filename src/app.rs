@@ -464,7 +464,7 @@ async fn join_all(set: &mut JoinSet<()>) {
 async fn bind_syslog(s: &SyslogConfig) -> anyhow::Result<SyslogSockets> {
     let udp = match &s.udp {
         Some(u) => {
-            let sock = crate::inputs::syslog::udp::bind(u.listen, u.receive_buffer, "syslog")
+            let sock = crate::inputs::udp::bind(u.listen, u.receive_buffer, "syslog")
                 .with_context(|| {
                     format!("cannot listen on UDP {} (syslog.udp.listen)", u.listen)
                 })?;
@@ -496,7 +496,7 @@ async fn bind_syslog(s: &SyslogConfig) -> anyhow::Result<SyslogSockets> {
 }
 
 async fn bind_ntp(n: &crate::config::NtpConfig) -> anyhow::Result<crate::inputs::ntp::NtpSockets> {
-    let udp = crate::inputs::syslog::udp::bind(n.listen, n.receive_buffer, "NTP")
+    let udp = crate::inputs::udp::bind(n.listen, n.receive_buffer, "NTP")
         .with_context(|| format!("cannot listen on UDP {} (ntp.listen)", n.listen))?;
     info!(input = "ntp", address = %udp.local_addr()?, "listening");
     let health_check = match &n.health_check {
@@ -509,7 +509,7 @@ async fn bind_ntp(n: &crate::config::NtpConfig) -> anyhow::Result<crate::inputs:
 async fn bind_traps(
     t: &crate::config::TrapsConfig,
 ) -> anyhow::Result<crate::inputs::traps::TrapsSockets> {
-    let udp = crate::inputs::syslog::udp::bind(t.listen, t.receive_buffer, "traps")
+    let udp = crate::inputs::udp::bind(t.listen, t.receive_buffer, "traps")
         .with_context(|| format!("cannot listen on UDP {} (traps.listen)", t.listen))?;
     info!(input = "traps", address = %udp.local_addr()?, "listening");
     let tcp = match &t.tcp {

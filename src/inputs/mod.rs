@@ -9,6 +9,7 @@ pub mod health_check;
 pub mod ntp;
 pub mod syslog;
 pub mod traps;
+pub(crate) mod udp;
 
 /// What the config says about a device address: its name and tags.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use tracing::warn;
 
 use super::record::{self, Origin};
@@ -126,10 +126,10 @@ pub(super) struct State {
 }
 
 impl State {
-    /// Handles one message from `ip`; returns what to send back (an inform's Response or a
+    /// Handles one message from `ip`, received `at`; returns what to send back (an inform's Response or a
     /// Report). A Response counts as an acknowledgement once it is produced: a reply the caller
     /// then fails to send is counted by [`State::send_failed`].
-    pub(super) fn handle(&mut self, data: &[u8], ip: IpAddr) -> Option<Vec<u8>> {
+    pub(super) fn handle(&mut self, data: &[u8], ip: IpAddr, at: DateTime<Utc>) -> Option<Vec<u8>> {
         self.c.datagrams.inc();
         self.c.bytes.add(data.len() as u64);
         self.sources.count(ip);
@@ -143,7 +143,7 @@ impl State {
             }
         }
         match out.handled {
-            Handled::Notification(n) => self.forward(n, ip),
+            Handled::Notification(n) => self.forward(n, ip, at),
             Handled::Discovery => {}
             Handled::Dropped(reason) => self.dropped(reason, ip),
         }
@@ -159,11 +159,11 @@ impl State {
         self.component.error(format!("{what} receive error: {e}"));
     }
 
-    fn forward(&mut self, n: Notification, ip: IpAddr) {
+    fn forward(&mut self, n: Notification, ip: IpAddr, at: DateTime<Utc>) {
         let device = self.devices.get(&ip);
         let origin = Origin {
             peer: ip,
-            at: Utc::now(),
+            at,
             device: device.as_deref(),
             tags: &self.tags,
             namespace: &self.namespace,
@@ -245,7 +245,7 @@ impl State {
         let stats = self.receiver.stats();
         self.c.engines.set(stats.engines as i64);
         self.c.relearned.set(stats.relearned as i64);
-        if let Some(n) = inode.and_then(crate::inputs::syslog::udp::kernel_drops) {
+        if let Some(n) = inode.and_then(crate::inputs::udp::kernel_drops) {
             self.c.kernel_drops.set(n as i64);
         }
     }

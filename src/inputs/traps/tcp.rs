@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::Utc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -84,7 +85,7 @@ async fn connection(
         loop {
             match frame_len(&buf, max_message) {
                 Ok(Some(n)) => {
-                    let reply = lock(shared).handle(&buf[..n], ip);
+                    let reply = lock(shared).handle(&buf[..n], ip, Utc::now());
                     buf.drain(..n);
                     if let Some(r) = reply {
                         let sent = tokio::time::timeout(WRITE_TIMEOUT, stream.write_all(&r)).await;
