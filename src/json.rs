@@ -103,8 +103,8 @@ pub fn push_key(buf: &mut Vec<u8>, key: &str) {
     buf.extend_from_slice(b"\":");
 }
 
-/// `v` in decimal, written into the end of `digits`, without `fmt`.
-pub fn decimal(mut v: u64, digits: &mut [u8; 20]) -> &str {
+/// `v`'s decimal digits, written into the end of `digits`, without `fmt`.
+fn digits(mut v: u64, digits: &mut [u8; 20]) -> &[u8] {
     let mut at = digits.len();
     loop {
         at -= 1;
@@ -114,14 +114,33 @@ pub fn decimal(mut v: u64, digits: &mut [u8; 20]) -> &str {
             break;
         }
     }
-    // ASCII digits are valid UTF-8.
-    std::str::from_utf8(&digits[at..]).unwrap_or("0")
+    &digits[at..]
 }
 
 /// Appends an unsigned integer.
 pub fn push_u64(buf: &mut Vec<u8>, v: u64) {
-    let mut digits = [0u8; 20];
-    buf.extend_from_slice(decimal(v, &mut digits).as_bytes());
+    let mut d = [0u8; 20];
+    buf.extend_from_slice(digits(v, &mut d));
+}
+
+/// Appends an unsigned integer to text; one digit, the usual OID arc, without a copy call.
+pub fn push_decimal(s: &mut String, v: u64) {
+    if v < 10 {
+        s.push(char::from(b'0' + v as u8));
+        return;
+    }
+    let mut d = [0u8; 20];
+    for &b in digits(v, &mut d) {
+        s.push(char::from(b));
+    }
+}
+
+/// Appends a signed integer to text.
+pub fn push_signed(s: &mut String, v: i64) {
+    if v < 0 {
+        s.push('-');
+    }
+    push_decimal(s, v.unsigned_abs());
 }
 
 /// Appends `n` as exactly `width` decimal digits (`n` must fit).
@@ -298,6 +317,14 @@ mod tests {
             let mut b = Vec::new();
             push_u64(&mut b, v);
             assert_eq!(b, v.to_string().into_bytes());
+            let mut t = String::from("x");
+            push_decimal(&mut t, v);
+            assert_eq!(t, format!("x{v}"));
+        }
+        for v in [0i64, 5, -5, 42, -42, i64::MIN, i64::MAX] {
+            let mut t = String::new();
+            push_signed(&mut t, v);
+            assert_eq!(t, v.to_string());
         }
         for ip in [
             "0.0.0.0",

@@ -76,12 +76,8 @@ enum Shown {
 impl Shown {
     fn write_json(&self, out: &mut String) {
         match self {
-            Shown::Int(i) => {
-                let _ = write!(out, "{i}");
-            }
-            Shown::Big(n) => {
-                let _ = write!(out, "{n}");
-            }
+            Shown::Int(i) => crate::json::push_signed(out, *i),
+            Shown::Big(n) => crate::json::push_decimal(out, *n),
             Shown::Text(s) => json_str(out, s),
             Shown::Null => out.push_str("null"),
             Shown::Label(Json::String(s)) => json_str(out, s),
@@ -128,7 +124,7 @@ impl Members {
 
     fn number(&mut self, k: &str, v: i64) {
         self.key(k);
-        let _ = write!(self.0, "{v}");
+        crate::json::push_signed(&mut self.0, v);
     }
 }
 
@@ -322,12 +318,12 @@ fn dotted(oid: &Oid) -> String {
 /// Appends an OID as dotted decimal, without `fmt`'s per-arc overhead (this runs for every
 /// variable of every trap).
 fn push_dotted(s: &mut String, oid: &Oid) {
-    let mut digits = [0u8; 20];
+    s.reserve(oid.len() * 4);
     for (i, arc) in oid.arcs().iter().enumerate() {
         if i > 0 {
             s.push('.');
         }
-        s.push_str(crate::json::decimal(u64::from(*arc), &mut digits));
+        crate::json::push_decimal(s, u64::from(*arc));
     }
 }
 
