@@ -6,6 +6,7 @@ pub mod app;
 pub mod checks;
 pub mod config;
 pub mod event;
+pub mod fast_hash;
 pub mod inputs;
 pub mod json;
 pub mod outputs;

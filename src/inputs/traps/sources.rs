@@ -8,6 +8,7 @@ use std::hash::Hash;
 use std::net::IpAddr;
 use std::time::Instant;
 
+use crate::fast_hash::FastMap;
 use crate::telemetry::{Counter, Telemetry};
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -109,7 +110,8 @@ pub struct Capped<K> {
     telemetry: Telemetry,
     name: &'static str,
     label: &'static str,
-    map: HashMap<K, Counter>,
+    // at most `max` keys, looked up per trap: no need for SipHash's flood resistance
+    map: FastMap<K, Counter>,
     other: Counter,
     max: usize,
 }
@@ -120,7 +122,7 @@ impl<K: Hash + Eq + Clone> Capped<K> {
             telemetry: telemetry.clone(),
             name,
             label,
-            map: HashMap::new(),
+            map: FastMap::default(),
             other: telemetry.counter(name, &[(label, "other")]),
             max,
         }

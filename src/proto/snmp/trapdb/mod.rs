@@ -33,6 +33,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use super::message::Value;
+use crate::fast_hash::FastMap;
 use super::oid::Oid;
 
 /// The merged database. `Clone` shares the tables.
@@ -61,8 +62,9 @@ pub struct VarName<'a> {
 struct Tables {
     mibs: Vec<Box<str>>,
     mib_ids: HashMap<Box<str>, u32>,
-    traps: HashMap<Box<[u32]>, TrapEntry>,
-    vars: HashMap<Box<[u32]>, VarEntry>,
+    // looked up for every trap and (climbing) several times per variable
+    traps: FastMap<Box<[u32]>, TrapEntry>,
+    vars: FastMap<Box<[u32]>, VarEntry>,
 }
 
 #[derive(Debug)]
