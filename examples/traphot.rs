@@ -8,7 +8,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use nocbox::event::Event;
-use nocbox::inputs::traps::{build_record, Origin};
+use nocbox::inputs::traps::{build_record, record_tags, Origin};
 use nocbox::proto::snmp::message::Limits;
 use nocbox::proto::snmp::notify::{Handled, Receiver, Settings};
 use nocbox::proto::snmp::trapdb::TrapDb;
@@ -30,14 +30,16 @@ fn main() {
     });
     let db = TrapDb::builtin();
     let n = 200_000;
-    let tags = vec!["env:prd".to_string()];
+    let configured = vec!["env:prd".to_string()];
     let origin = Origin {
         peer: "127.0.0.1".parse().expect("address"),
         at: chrono::Utc::now(),
         device: None,
-        tags: &tags,
+        tags: &configured,
         namespace: "default",
     };
+    // made once per sender by the input
+    let tags = record_tags(2, &origin);
     let accept = support::per_op(n, || {
         black_box(rx.handle(&trap, Duration::ZERO));
     });
@@ -45,9 +47,9 @@ fn main() {
         panic!("the trap was not accepted");
     };
     let build = support::per_op(n, || {
-        black_box(build_record(&note, &origin, &db));
+        black_box(build_record(&note, &origin, &db, tags.clone()));
     });
-    let ev = Event::Log(build_record(&note, &origin, &db).0);
+    let ev = Event::Log(build_record(&note, &origin, &db, tags.clone()).0);
     let mut buf = Vec::with_capacity(4096);
     let render = support::per_op(n, || {
         buf.clear();

@@ -111,7 +111,9 @@ mod tests {
     #[test]
     fn spreads_small_keys_over_the_low_bits() {
         // hashbrown takes the bucket from the low bits: sequential keys must not share them
-        let buckets: HashSet<u64> = (0u32..1024).map(|i| hash(&[1, 3, 6, i][..]) & 1023).collect();
+        let buckets: HashSet<u64> = (0u32..1024)
+            .map(|i| hash(&[1, 3, 6, i][..]) & 1023)
+            .collect();
         assert!(buckets.len() > 600, "{} of 1024 buckets", buckets.len());
     }
 

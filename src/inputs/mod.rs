@@ -11,6 +11,43 @@ pub mod syslog;
 pub mod traps;
 pub(crate) mod udp;
 
+/// Something made once per sender from its device directory entry and shared by its records
+/// (a record's tag list, say): remade when the directory's entry for the sender changes (a
+/// polled sysName), and the map is emptied when it reaches [`PerSender::MAX`] keys. `K` is the
+/// sender's address, or the address and whatever else the value depends on.
+pub(crate) struct PerSender<K, V>(HashMap<K, (Option<Arc<DeviceInfo>>, V)>);
+
+impl<K, V> Default for PerSender<K, V> {
+    fn default() -> Self {
+        PerSender(HashMap::new())
+    }
+}
+
+impl<K: std::hash::Hash + Eq, V: Clone> PerSender<K, V> {
+    pub(crate) const MAX: usize = 16_384;
+
+    /// The value for `key`, made by `make` unless it was made from this same `device` entry.
+    pub(crate) fn get(
+        &mut self,
+        key: K,
+        device: &Option<Arc<DeviceInfo>>,
+        make: impl FnOnce() -> V,
+    ) -> V {
+        let entry = |d: &Option<Arc<DeviceInfo>>| d.as_ref().map(Arc::as_ptr);
+        if let Some((known, v)) = self.0.get(&key) {
+            if entry(known) == entry(device) {
+                return v.clone();
+            }
+        }
+        if self.0.len() >= Self::MAX {
+            self.0.clear();
+        }
+        let v = make();
+        self.0.insert(key, (device.clone(), v.clone()));
+        v
+    }
+}
+
 /// What the config says about a device address: its name and tags.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DeviceInfo {
@@ -121,5 +158,26 @@ mod tests {
             Some("renamed")
         );
         assert_eq!(d.len(), 3);
+    }
+
+    #[test]
+    fn per_sender_values_are_made_once_and_again_when_the_device_entry_changes() {
+        let mut cache = PerSender::<IpAddr, crate::event::Tags>::default();
+        let peer: IpAddr = "10.0.0.1".parse().unwrap();
+        let made = std::cell::Cell::new(0);
+        let make = |t: &str| {
+            made.set(made.get() + 1);
+            crate::event::Tags::from(vec![t.to_string()])
+        };
+        assert_eq!(&cache.get(peer, &None, || make("a"))[..], ["a"]);
+        assert_eq!(&cache.get(peer, &None, || make("b"))[..], ["a"]);
+        assert_eq!(made.get(), 1);
+        // A name learned by the poller replaces the directory entry: the tags are remade.
+        let dev = Some(Arc::new(DeviceInfo::default()));
+        assert_eq!(&cache.get(peer, &dev, || make("c"))[..], ["c"]);
+        assert_eq!(&cache.get(peer, &dev.clone(), || make("d"))[..], ["c"]);
+        let other = Some(Arc::new(DeviceInfo::default()));
+        assert_eq!(&cache.get(peer, &other, || make("e"))[..], ["e"]);
+        assert_eq!(made.get(), 3);
     }
 }

@@ -6,7 +6,6 @@ mod record;
 mod tcp;
 pub mod udp;
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
@@ -18,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::SyslogConfig;
 use crate::event::{Event, Tags};
-use crate::inputs::{DeviceInfo, Devices};
+use crate::inputs::{DeviceInfo, Devices, PerSender};
 use crate::pipeline::Pipeline;
 use crate::telemetry::{Component, Counter, Telemetry};
 
@@ -47,41 +46,8 @@ pub(crate) struct Shared {
     per_source: tcp::PerSource,
     /// `nocbox.syslog.parse_errors{reason}` handles for the parser's reasons, looked up once.
     parse_errors: Vec<(&'static str, Counter)>,
-    senders: SenderTags,
-}
-
-/// The tag list of each sender, made once and shared by its records (three allocations per
-/// line less). An entry is remade when the device directory's entry for the sender changes
-/// (a polled sysName, say); the map is emptied when it reaches [`SenderTags::MAX`] senders.
-#[derive(Default)]
-struct SenderTags(Mutex<HashMap<IpAddr, SenderEntry>>);
-
-/// The directory entry a sender's tags were made from, and the tags.
-type SenderEntry = (Option<Arc<DeviceInfo>>, Tags);
-
-impl SenderTags {
-    const MAX: usize = 16_384;
-
-    fn get(
-        &self,
-        peer: IpAddr,
-        device: &Option<Arc<DeviceInfo>>,
-        make: impl FnOnce() -> Tags,
-    ) -> Tags {
-        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let entry = |d: &Option<Arc<DeviceInfo>>| d.as_ref().map(Arc::as_ptr);
-        if let Some((known, tags)) = map.get(&peer) {
-            if entry(known) == entry(device) {
-                return tags.clone();
-            }
-        }
-        if map.len() >= Self::MAX {
-            map.clear();
-        }
-        let tags = make();
-        map.insert(peer, (device.clone(), tags.clone()));
-        tags
-    }
+    /// Each sender's tag list (three allocations per line less).
+    senders: Mutex<PerSender<IpAddr, Tags>>,
 }
 
 /// Per-transport counters, looked up once.
@@ -120,7 +86,8 @@ impl Shared {
     fn arrival(&self, peer: IpAddr, at: DateTime<Utc>) -> Arrival {
         let peer = canonical(peer);
         let device = self.devices.get(&peer);
-        let tags = self.senders.get(peer, &device, || {
+        let mut senders = self.senders.lock().unwrap_or_else(|e| e.into_inner());
+        let tags = senders.get(peer, &device, || {
             record::tags(peer, device.as_deref(), &self.tags, &self.namespace_tag)
         });
         Arrival {
@@ -241,7 +208,7 @@ impl SyslogInput {
                 not_allowed,
                 per_source: Default::default(),
                 parse_errors,
-                senders: SenderTags::default(),
+                senders: Mutex::default(),
             }),
         })
     }
@@ -271,31 +238,5 @@ impl SyslogInput {
                 shutdown,
             ));
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sender_tags_are_made_once_and_again_when_the_device_entry_changes() {
-        let cache = SenderTags::default();
-        let peer: IpAddr = "10.0.0.1".parse().unwrap();
-        let made = std::cell::Cell::new(0);
-        let make = |t: &str| {
-            made.set(made.get() + 1);
-            Tags::from(vec![t.to_string()])
-        };
-        assert_eq!(&cache.get(peer, &None, || make("a"))[..], ["a"]);
-        assert_eq!(&cache.get(peer, &None, || make("b"))[..], ["a"]);
-        assert_eq!(made.get(), 1);
-        // A name learned by the poller replaces the directory entry: the tags are remade.
-        let dev = Some(Arc::new(DeviceInfo::default()));
-        assert_eq!(&cache.get(peer, &dev, || make("c"))[..], ["c"]);
-        assert_eq!(&cache.get(peer, &dev.clone(), || make("d"))[..], ["c"]);
-        let other = Some(Arc::new(DeviceInfo::default()));
-        assert_eq!(&cache.get(peer, &other, || make("e"))[..], ["e"]);
-        assert_eq!(made.get(), 3);
     }
 }

@@ -31,7 +31,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::info;
 
 use crate::config::{engine_id_bytes, TrapsConfig};
-use crate::inputs::Devices;
+use crate::inputs::{Devices, PerSender};
 use crate::pipeline::Pipeline;
 use crate::proto::snmp::message::Limits;
 use crate::proto::snmp::notify::{Receiver, Settings, TrapUser};
@@ -42,7 +42,7 @@ use crate::telemetry::Telemetry;
 use sources::{Capped, Sources};
 use state::{Counters, State, MAX_LABELS, MAX_SOURCES};
 
-pub use record::{build as build_record, Origin, Unresolved};
+pub use record::{build as build_record, tags as record_tags, Origin, Unresolved};
 
 /// 2020-01-01T00:00:00Z, the origin of our snmpEngineBoots.
 const BOOTS_EPOCH: u64 = 1_577_836_800;
@@ -157,6 +157,7 @@ impl TrapsInput {
             sources: Sources::new(MAX_SOURCES, now),
             by_device: Capped::new(&telemetry, "nocbox.traps.received", "device", MAX_LABELS),
             by_trap: Capped::new(&telemetry, "nocbox.traps.by_trap", "trap", MAX_LABELS),
+            senders: PerSender::default(),
             started: now,
             warned: HashMap::new(),
         };

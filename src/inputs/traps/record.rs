@@ -19,7 +19,7 @@ use std::net::IpAddr;
 use chrono::{DateTime, Utc};
 use serde_json::Value as Json;
 
-use crate::event::{LogRecord, Status};
+use crate::event::{LogRecord, Status, Tags};
 use crate::inputs::DeviceInfo;
 use crate::proto::snmp::notify::Notification;
 use crate::proto::snmp::trapdb::TrapDb;
@@ -151,8 +151,23 @@ fn json_str(out: &mut String, s: &str) {
     out.push('"');
 }
 
-/// The record for `n`.
-pub fn build(n: &Notification, o: &Origin<'_>, db: &TrapDb) -> (LogRecord, Unresolved) {
+/// The record's tags: the configured ones, the device's, then `snmp_version`,
+/// `device_namespace` and `snmp_device`. The same for every trap of one sender and version, so
+/// the input makes them once per sender ([`crate::inputs::PerSender`]).
+pub fn tags(version: u8, o: &Origin<'_>) -> Tags {
+    let mut tags = Vec::with_capacity(o.tags.len() + 6);
+    tags.extend_from_slice(o.tags);
+    if let Some(d) = o.device {
+        tags.extend(d.tags.iter().cloned());
+    }
+    tags.push(format!("snmp_version:{version}"));
+    tags.push(format!("device_namespace:{}", o.namespace));
+    tags.push(format!("snmp_device:{}", o.peer));
+    tags.into()
+}
+
+/// The record for `n`, with its [`tags`].
+pub fn build(n: &Notification, o: &Origin<'_>, db: &TrapDb, tags: Tags) -> (LogRecord, Unresolved) {
     let mut unresolved = Unresolved::default();
     let mut m = Members(String::with_capacity(256 + 96 * n.varbinds.len()));
     let mut message = String::with_capacity(96 + 40 * n.varbinds.len().min(MESSAGE_VARS));
@@ -187,7 +202,7 @@ pub fn build(n: &Notification, o: &Origin<'_>, db: &TrapDb) -> (LogRecord, Unres
         m.number("specificTrap", v1.specific_trap.into());
     }
     m.key("snmp");
-    let mut snmp = Members(String::new());
+    let mut snmp = Members(String::with_capacity(64));
     snmp.text("pdu", if n.inform { "inform" } else { "trap" });
     if let Some(v1) = &n.v1 {
         snmp.text("agent_address", &v1.agent_addr.to_string());
@@ -274,15 +289,7 @@ pub fn build(n: &Notification, o: &Origin<'_>, db: &TrapDb) -> (LogRecord, Unres
     rec.service = "snmp-traps".into();
     rec.status = Status::Info;
     rec.client_ip = Some(o.peer);
-    let mut tags = Vec::with_capacity(o.tags.len() + 6);
-    tags.extend_from_slice(o.tags);
-    if let Some(d) = o.device {
-        tags.extend(d.tags.iter().cloned());
-    }
-    tags.push(format!("snmp_version:{}", n.version));
-    tags.push(format!("device_namespace:{}", o.namespace));
-    tags.push(format!("snmp_device:{peer}"));
-    rec.tags = tags.into();
+    rec.tags = tags;
     rec.attributes_json = Some(m.0.into_boxed_str());
     (rec, unresolved)
 }

@@ -19,6 +19,11 @@ fn origin<'a>(device: Option<&'a DeviceInfo>, tags: &'a [String]) -> Origin<'a> 
     }
 }
 
+/// The record as the input builds it: with the sender's tags.
+fn build(n: &Notification, o: &Origin<'_>, db: &TrapDb) -> (LogRecord, Unresolved) {
+    super::build(n, o, db, tags(n.version, o))
+}
+
 fn link_down() -> Notification {
     Notification {
         version: 2,

@@ -12,8 +12,8 @@ use tracing::warn;
 
 use super::record::{self, Origin};
 use super::sources::{Capped, Sources};
-use crate::event::Event;
-use crate::inputs::Devices;
+use crate::event::{Event, Tags};
+use crate::inputs::{Devices, PerSender};
 use crate::pipeline::Pipeline;
 use crate::proto::snmp::notify::{Handled, Notification, Receiver, DROP_REASONS};
 use crate::proto::snmp::trapdb::TrapDb;
@@ -119,6 +119,8 @@ pub(super) struct State {
     pub(super) sources: Sources,
     pub(super) by_device: Capped<IpAddr>,
     pub(super) by_trap: Capped<Oid>,
+    /// Each sender's tag list per SNMP version, made once.
+    pub(super) senders: PerSender<(IpAddr, u8), Tags>,
     /// The origin of the receiver's monotonic time (our engine started here).
     pub(super) started: Instant,
     /// When each drop reason was last logged (at most once a minute each).
@@ -168,7 +170,10 @@ impl State {
             tags: &self.tags,
             namespace: &self.namespace,
         };
-        let (rec, unresolved) = record::build(&n, &origin, &self.db);
+        let tags = self.senders.get((ip, n.version), &device, || {
+            record::tags(n.version, &origin)
+        });
+        let (rec, unresolved) = record::build(&n, &origin, &self.db, tags);
         let version = match n.version {
             1 => 0,
             2 => 1,

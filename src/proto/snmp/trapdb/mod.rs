@@ -33,8 +33,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use super::message::Value;
-use crate::fast_hash::FastMap;
 use super::oid::Oid;
+use crate::fast_hash::FastMap;
 
 /// The merged database. `Clone` shares the tables.
 #[derive(Clone)]
