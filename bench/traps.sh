@@ -26,6 +26,12 @@
 # compete with the receiver.
 #
 # Results: target/bench/traps/summary.md (also printed). Needs snmptrapd (Debian snmptrapd).
+#
+# For an A/B of two nocbox builds: NOCBOX_BIN=path (use that binary, build only the generator),
+# RECEIVERS=nocbox (skip the snmptrapd steps), RATES="150000 180000 210000" (the steps), e.g.
+#   for b in /tmp/old /tmp/new /tmp/old /tmp/new; do
+#     NOCBOX_BIN=$b RECEIVERS=nocbox RATES="150000 180000 210000" bench/traps.sh | grep '| nocbox'
+#   done
 set -euo pipefail
 
 ROOT=$(CDPATH='' cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
@@ -45,8 +51,13 @@ rm -rf "$WORK"; mkdir -p "$WORK"
 command -v snmptrapd >/dev/null || { echo "snmptrapd missing (apt-get install snmptrapd)" >&2; exit 1; }
 
 echo "building release binaries..." >&2
-(cd "$ROOT" && cargo build --release --quiet --bin nocbox --example trapload)
-NOCBOX=$ROOT/target/release/nocbox
+if [ -n "${NOCBOX_BIN:-}" ]; then
+  (cd "$ROOT" && cargo build --release --quiet --example trapload)
+  NOCBOX=$NOCBOX_BIN
+else
+  (cd "$ROOT" && cargo build --release --quiet --bin nocbox --example trapload)
+  NOCBOX=$ROOT/target/release/nocbox
+fi
 LOAD=$ROOT/target/release/examples/trapload
 CLK=$(getconf CLK_TCK)
 
@@ -112,7 +123,7 @@ PORT[snmptrapd-min]=$SPORT; PORT[snmptrapd-std]=$DPORT
 NOCBOX_LOG=info "$NOCBOX" run --config "$WORK/nocbox.yaml" \
   >>"$WORK/nocbox.out" 2>"$WORK/nocbox.log" &
 PID[nocbox]=$!; STARTED[$!]=nocbox; PORT[nocbox]=$NPORT
-RECEIVERS="snmptrapd-min snmptrapd-std nocbox"
+RECEIVERS=${RECEIVERS:-"snmptrapd-min snmptrapd-std nocbox"}
 for _ in $(seq 100); do
   code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$APORT/healthz/traps" || true)
   [ "$code" = 200 ] && [ -n "$(granted "$SPORT")" ] && [ -n "$(granted "$DPORT")" ] && break
@@ -209,14 +220,14 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1fx", a / b; els
   echo "Highest offered rate written without loss (CPU per trap at that rate):"
   for r in $RECEIVERS; do echo "- $r: ${best[$r]}/s (${best_cpu[$r]} µs)"; done
   echo
-  echo "nocbox / snmptrapd-min: $(ratio "${best[nocbox]}" "${best[snmptrapd-min]}") the rate;" \
-    "nocbox / snmptrapd-std: $(ratio "${best[nocbox]}" "${best[snmptrapd-std]}") the rate."
+  echo "nocbox / snmptrapd-min: $(ratio "${best[nocbox]:-0}" "${best[snmptrapd-min]:-0}") the rate;" \
+    "nocbox / snmptrapd-std: $(ratio "${best[nocbox]:-0}" "${best[snmptrapd-std]:-0}") the rate."
   echo
   echo "RSS idle → after the run (peak):"
   for r in $RECEIVERS; do
     echo "- $r: ${IDLE[$r]} → $(rss_kb "${PID[$r]}") kB ($(hwm_kb "${PID[$r]}") kB)"
   done
-  if [ "${best[nocbox]}" = "$(echo "$RATES" | awk '{print $NF}')" ]; then
+  if [ "${best[nocbox]:-}" = "$(echo "$RATES" | awk '{print $NF}')" ]; then
     echo
     echo "nocbox was lossless at the highest offered rate: its limit is above this ladder."
   fi
