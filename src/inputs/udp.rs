@@ -7,6 +7,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
+use chrono::{DateTime, Utc};
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
@@ -72,16 +73,38 @@ pub(crate) fn kernel_drops(inode: u64) -> Option<u64> {
 
 /// Datagrams taken per wake-up beyond the first.
 const BURST: usize = 255;
+/// A burst also ends once it holds this many bytes, so the queue holds at most
+/// QUEUE × (BURST_BYTES + one datagram) however large the datagrams.
+const BURST_BYTES: usize = 256 * 1024;
 /// Bursts received and not yet handled; when the handler is this far behind, the receiver
 /// waits and the socket's buffer holds what arrives.
 pub(crate) const QUEUE: usize = 64;
 /// Received datagrams are copied into chunks of this size, shared by the batch.
 const ARENA: usize = 256 * 1024;
 /// How often [`Receive::tick`] runs.
-pub(crate) const TICK: Duration = Duration::from_secs(5);
+const TICK: Duration = Duration::from_secs(5);
 
-/// Datagrams received and not yet handled, with their senders, in arrival order.
-pub(crate) type Batch = Vec<(Bytes, SocketAddr)>;
+/// Datagrams received and not yet handled, with their senders, in arrival order, and when
+/// the burst was read (one clock reading for all of them).
+pub(crate) struct Batch {
+    pub at: DateTime<Utc>,
+    pub datagrams: Vec<(Bytes, SocketAddr)>,
+    bytes: usize,
+}
+
+impl Batch {
+    fn new() -> Batch {
+        Batch {
+            at: Utc::now(),
+            datagrams: Vec::with_capacity(16),
+            bytes: 0,
+        }
+    }
+
+    fn full(&self) -> bool {
+        self.datagrams.len() > BURST || self.bytes >= BURST_BYTES
+    }
+}
 
 /// What a receive task is told about its input.
 pub(crate) struct Receive<A, E, T> {
@@ -118,24 +141,25 @@ pub(crate) async fn receive<A, E, T>(
             arena.reserve(ARENA.max(datagram.len()));
         }
         arena.extend_from_slice(datagram);
-        batch.push((arena.split().freeze(), peer));
+        batch.bytes += datagram.len();
+        batch.datagrams.push((arena.split().freeze(), peer));
     };
     loop {
         tokio::select! {
             r = sock.recv_from(&mut buf) => match r {
                 Ok((n, peer)) => {
-                    let mut batch = Batch::with_capacity(16);
+                    let mut batch = Batch::new();
                     keep(&mut batch, &buf[..n], peer);
                     // Under load more are waiting: take them without a trip through the
                     // select (its timer and token) and hand them over together.
-                    for _ in 0..BURST {
+                    while !batch.full() {
                         match sock.try_recv_from(&mut buf) {
                             Ok((n, peer)) => keep(&mut batch, &buf[..n], peer),
                             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
                             Err(e) => (on.error)(e),
                         }
                     }
-                    if !batch.is_empty() && tx.send(batch).await.is_err() {
+                    if !batch.datagrams.is_empty() && tx.send(batch).await.is_err() {
                         return;
                     }
                 }
@@ -149,13 +173,19 @@ pub(crate) async fn receive<A, E, T>(
     for _ in 0..1_000_000 {
         match sock.try_recv_from(&mut buf) {
             Ok((n, peer)) => keep(&mut batch, &buf[..n], peer),
-            Err(_) => break,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+            Err(e) => (on.error)(e),
         }
-        if batch.len() > BURST && tx.send(std::mem::take(&mut batch)).await.is_err() {
+        if batch.full()
+            && tx
+                .send(std::mem::replace(&mut batch, Batch::new()))
+                .await
+                .is_err()
+        {
             return;
         }
     }
-    if !batch.is_empty() {
+    if !batch.datagrams.is_empty() {
         let _ = tx.send(batch).await;
     }
 }
@@ -163,6 +193,45 @@ pub(crate) async fn receive<A, E, T>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn bursts_are_cut_by_size_keep_the_order_and_end_with_the_receiver() {
+        let sock = bind("127.0.0.1:0".parse().unwrap(), 8 << 20, "test").unwrap();
+        let to = sock.local_addr().unwrap();
+        let sender = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let big = 60_000;
+        for i in 0..10u8 {
+            sender.send_to(&vec![i; big], to).unwrap();
+        }
+        let (tx, mut rx) = mpsc::channel(QUEUE);
+        let stop = CancellationToken::new();
+        let on = Receive {
+            admit: |_| true,
+            error: |e: std::io::Error| panic!("{e}"),
+            tick: || {},
+        };
+        let task = tokio::spawn({
+            let stop = stop.clone();
+            async move { receive(&sock, tx, stop, on).await }
+        });
+        let mut got = Vec::new();
+        while got.len() < 10 {
+            let b = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+                .await
+                .expect("a burst")
+                .expect("the receiver is running");
+            // 256 KiB of 60 kB datagrams: five at most, never all ten in one burst
+            assert!(b.datagrams.len() <= 5, "{} in one burst", b.datagrams.len());
+            got.extend(b.datagrams.iter().map(|(d, _)| (d[0], d.len())));
+        }
+        assert_eq!(got, (0..10).map(|i| (i, big)).collect::<Vec<_>>());
+        stop.cancel();
+        task.await.unwrap();
+        assert!(
+            rx.recv().await.is_none(),
+            "the channel ends with the receiver"
+        );
+    }
 
     #[tokio::test]
     async fn kernel_drop_counter_is_found_for_a_bound_socket() {

@@ -6,7 +6,6 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use chrono::Utc;
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -57,9 +56,9 @@ async fn parse(mut rx: mpsc::Receiver<Batch>, s: Arc<Shared>) {
     while let Some(batch) = rx.recv().await {
         // A burst was received at one moment; consecutive datagrams from one sender share
         // its directory lookup.
-        let at = Utc::now();
+        let at = batch.at;
         let mut arrival: Option<(IpAddr, Arrival)> = None;
-        for (datagram, peer) in batch {
+        for (datagram, peer) in batch.datagrams {
             let a = match &arrival {
                 Some((ip, a)) if *ip == peer.ip() => a,
                 _ => &arrival.insert((peer.ip(), s.arrival(peer.ip(), at))).1,

@@ -128,9 +128,9 @@ pub(super) struct State {
 }
 
 impl State {
-    /// Handles one message from `ip`, received `at`; returns what to send back (an inform's Response or a
-    /// Report). A Response counts as an acknowledgement once it is produced: a reply the caller
-    /// then fails to send is counted by [`State::send_failed`].
+    /// Handles one message from `ip`, received `at`; returns what to send back (an inform's
+    /// Response or a Report). A Response counts as an acknowledgement once it is produced: a
+    /// reply the caller then fails to send is counted by [`State::send_failed`].
     pub(super) fn handle(&mut self, data: &[u8], ip: IpAddr, at: DateTime<Utc>) -> Option<Vec<u8>> {
         self.c.datagrams.inc();
         self.c.bytes.add(data.len() as u64);

@@ -36,10 +36,8 @@ async fn handle(mut rx: mpsc::Receiver<Batch>, sock: Arc<UdpSocket>, shared: Sha
     while let Some(batch) = rx.recv().await {
         {
             let mut st = lock(&shared);
-            // A burst was received at one moment.
-            let at = Utc::now();
-            for (data, peer) in batch {
-                datagram(&mut st, &sock, &data, peer, at);
+            for (data, peer) in batch.datagrams {
+                datagram(&mut st, &sock, &data, peer, batch.at);
             }
         }
         // Let the outputs have a turn between bursts.
