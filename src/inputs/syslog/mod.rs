@@ -98,7 +98,8 @@ impl Shared {
         }
     }
 
-    /// Parses one message and queues its record.
+    /// Parses one message and queues its record. The caller marks the input's success once
+    /// per read (a clock reading and a shared atomic per line cost ~5 % over TCP).
     fn emit(
         &self,
         a: &Arrival,
@@ -109,7 +110,6 @@ impl Shared {
     ) {
         let ev = self.record(a, raw, truncated, original_len, c);
         self.pipeline.send(ev);
-        self.component.success();
     }
 
     /// Counts one message and parses it into its record, not yet queued.

@@ -291,7 +291,9 @@ async fn read_frames<S: AsyncRead + Unpin>(
         }
         // Every line of one read arrived at the same moment, from the same sender.
         let arrival = s.arrival(client, Utc::now());
+        let mut frames = false;
         while let Some(f) = dec.decode(&mut buf) {
+            frames = true;
             match &pacer {
                 None => s.emit(&arrival, &f.data, f.truncated, f.original_len, &c),
                 Some(p) => {
@@ -299,6 +301,9 @@ async fn read_frames<S: AsyncRead + Unpin>(
                     p.send(s, ev, shutdown, &mut stopping).await;
                 }
             }
+        }
+        if frames {
+            s.component.success_at(arrival.at);
         }
         count_framing(&mut dec, s);
         // A busy connection always has a read ready, and tokio lets a task go on for 128 ready
@@ -312,6 +317,7 @@ async fn read_frames<S: AsyncRead + Unpin>(
     while let Some(f) = dec.finish(&mut buf) {
         let cut = f.truncated || stopping.is_some();
         s.emit(&arrival, &f.data, cut, f.original_len, &c);
+        s.component.success_at(arrival.at);
     }
     count_framing(&mut dec, s);
 }
@@ -380,7 +386,6 @@ impl Backpressure {
             self.micros
                 .add(u64::try_from(since.elapsed().as_micros()).unwrap_or(u64::MAX));
         }
-        s.component.success();
     }
 }
 
