@@ -99,7 +99,8 @@ impl Shared {
     }
 
     /// Parses one message and queues its record. The caller marks the input's success once
-    /// per read (a clock reading and a shared atomic per line cost ~5 % over TCP).
+    /// per read or burst: per line, its clock reading and the atomic every connection shares
+    /// cost 10–15 % of the CPU per line with four TCP connections (docs/PERFORMANCE.md).
     fn emit(
         &self,
         a: &Arrival,

@@ -314,9 +314,13 @@ async fn read_frames<S: AsyncRead + Unpin>(
     }
     // A last line without its LF is still a message; if the stop cut it, it is flagged.
     let arrival = s.arrival(client, Utc::now());
+    let mut frames = false;
     while let Some(f) = dec.finish(&mut buf) {
+        frames = true;
         let cut = f.truncated || stopping.is_some();
         s.emit(&arrival, &f.data, cut, f.original_len, &c);
+    }
+    if frames {
         s.component.success_at(arrival.at);
     }
     count_framing(&mut dec, s);

@@ -65,10 +65,9 @@ async fn parse(mut rx: mpsc::Receiver<Batch>, s: Arc<Shared>) {
             };
             let msg = trim_end(&datagram);
             let truncated = msg.len() > max;
-            let ev = s.record(a, &msg[..msg.len().min(max)], truncated, msg.len(), &c);
-            s.pipeline.send(ev);
+            s.emit(a, &msg[..msg.len().min(max)], truncated, msg.len(), &c);
         }
-        s.component.success();
+        s.component.success_at(at);
         // Let the outputs have a turn between bursts.
         tokio::task::yield_now().await;
     }
