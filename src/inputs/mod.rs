@@ -48,6 +48,15 @@ impl<K: std::hash::Hash + Eq, V: Clone> PerSender<K, V> {
     }
 }
 
+/// IPv4-mapped IPv6 addresses (from dual-stack sockets) shown as plain IPv4: how every input
+/// names a sender.
+pub(crate) fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
 /// What the config says about a device address: its name and tags.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DeviceInfo {

@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::SyslogConfig;
 use crate::event::{Event, Tags};
-use crate::inputs::{DeviceInfo, Devices, PerSender};
+use crate::inputs::{canonical, DeviceInfo, Devices, PerSender};
 use crate::pipeline::Pipeline;
 use crate::telemetry::{Component, Counter, Telemetry};
 
@@ -154,14 +154,6 @@ pub(crate) struct Arrival {
     at: DateTime<Utc>,
     device: Option<Arc<DeviceInfo>>,
     tags: Tags,
-}
-
-/// IPv4-mapped IPv6 addresses (from dual-stack sockets) shown as plain IPv4.
-fn canonical(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-        v4 => v4,
-    }
 }
 
 /// The configured input, ready to spawn on bound sockets.

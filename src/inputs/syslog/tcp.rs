@@ -165,7 +165,7 @@ async fn connection(
         if let Some(trusted) = &tcfg.trusted_proxies {
             if !trusted
                 .iter()
-                .any(|n| n.contains(&super::canonical(peer.ip())))
+                .any(|n| n.contains(&crate::inputs::canonical(peer.ip())))
             {
                 return reject(s, peer, "untrusted_proxy");
             }
@@ -180,10 +180,10 @@ async fn connection(
     if !s.allowed(client) {
         return;
     }
-    let Some(_slot) = s
-        .per_source
-        .take(super::canonical(client), tcfg.max_connections_per_source)
-    else {
+    let Some(_slot) = s.per_source.take(
+        crate::inputs::canonical(client),
+        tcfg.max_connections_per_source,
+    ) else {
         return reject(s, peer, "per_source_limit");
     };
     match &s.tls {

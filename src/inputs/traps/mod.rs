@@ -19,7 +19,6 @@ mod tcp;
 mod udp;
 
 use std::collections::HashMap;
-use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -39,6 +38,7 @@ use crate::proto::snmp::trapdb::TrapDb;
 use crate::proto::snmp::usm::time::MAX_ENGINE_VALUE;
 use crate::proto::snmp::usm::{AuthProtocol, LocalEngine, PrivProtocol};
 use crate::telemetry::Telemetry;
+use record::hex;
 use sources::{Capped, Sources};
 use state::{Counters, State, MAX_LABELS, MAX_SOURCES};
 
@@ -222,18 +222,6 @@ fn trap_user(u: &crate::config::TrapUserConfig) -> anyhow::Result<TrapUser> {
         privacy,
         engine_ids,
     )?)
-}
-
-/// IPv4-mapped IPv6 addresses (from dual-stack sockets) shown as plain IPv4.
-fn canonical(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-        v4 => v4,
-    }
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 #[cfg(test)]

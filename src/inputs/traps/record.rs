@@ -391,7 +391,8 @@ fn upper_hex(b: &[u8]) -> String {
     s
 }
 
-fn hex(b: &[u8]) -> String {
+/// Lower-case hex, as engine IDs are written in the config.
+pub(super) fn hex(b: &[u8]) -> String {
     let mut s = String::with_capacity(2 * b.len());
     for x in b {
         let _ = write!(s, "{x:02x}");

@@ -15,8 +15,9 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use super::{canonical, lock, Shared};
+use super::{lock, Shared};
 use crate::config::TrapsTcpConfig;
+use crate::inputs::canonical;
 
 /// A reply that cannot be written within this long closes the connection.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);

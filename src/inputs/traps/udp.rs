@@ -13,7 +13,8 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::AbortOnDropHandle;
 
-use super::{canonical, lock, Shared, State};
+use super::{lock, Shared, State};
+use crate::inputs::canonical;
 use crate::inputs::udp::{self, Batch, Receive};
 
 /// Reads until `shutdown`, then handles what the kernel still holds.
