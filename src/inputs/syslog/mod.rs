@@ -98,22 +98,10 @@ impl Shared {
         }
     }
 
-    /// Parses one message and queues its record. The caller marks the input's success once
-    /// per read or burst: per line, its clock reading and the atomic every connection shares
-    /// cost 10–15 % of the CPU per line with four TCP connections (docs/PERFORMANCE.md).
-    fn emit(
-        &self,
-        a: &Arrival,
-        raw: &[u8],
-        truncated: bool,
-        original_len: usize,
-        c: &TransportCounters,
-    ) {
-        let ev = self.record(a, raw, truncated, original_len, c);
-        self.pipeline.send(ev);
-    }
-
-    /// Counts one message and parses it into its record, not yet queued.
+    /// Counts one message and parses it into its record, not yet queued. Callers queue a
+    /// read's or a burst's records together (`Pipeline::send_all`) and mark the input's success
+    /// once per read or burst: per line, the clock reading and the atomic every connection
+    /// shares cost 10–15 % of the CPU per line with four TCP connections (docs/PERFORMANCE.md).
     fn record(
         &self,
         a: &Arrival,

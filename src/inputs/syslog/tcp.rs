@@ -251,6 +251,8 @@ async fn read_frames<S: AsyncRead + Unpin>(
     let mut dec = FrameDecoder::new(s.cfg.max_message_size);
     let mut buf = BytesMut::with_capacity(16 * 1024);
     let mut stopping: Option<Instant> = None;
+    // One read's records, queued together (without backpressure).
+    let mut records = Vec::new();
     loop {
         // Once the grace is over, stop even if the peer still has data queued: a sender that
         // backpressure held back has a whole TCP window of it.
@@ -295,13 +297,14 @@ async fn read_frames<S: AsyncRead + Unpin>(
         while let Some(f) = dec.decode(&mut buf) {
             frames = true;
             match &pacer {
-                None => s.emit(&arrival, &f.data, f.truncated, f.original_len, &c),
+                None => records.push(s.record(&arrival, &f.data, f.truncated, f.original_len, &c)),
                 Some(p) => {
                     let ev = s.record(&arrival, &f.data, f.truncated, f.original_len, &c);
                     p.send(s, ev, shutdown, &mut stopping).await;
                 }
             }
         }
+        s.pipeline.send_all(&mut records);
         if frames {
             s.component.success_at(arrival.at);
         }
@@ -318,8 +321,9 @@ async fn read_frames<S: AsyncRead + Unpin>(
     while let Some(f) = dec.finish(&mut buf) {
         frames = true;
         let cut = f.truncated || stopping.is_some();
-        s.emit(&arrival, &f.data, cut, f.original_len, &c);
+        records.push(s.record(&arrival, &f.data, cut, f.original_len, &c));
     }
+    s.pipeline.send_all(&mut records);
     if frames {
         s.component.success_at(arrival.at);
     }

@@ -53,6 +53,7 @@ pub(crate) async fn run(sock: UdpSocket, s: Arc<Shared>, shutdown: CancellationT
 async fn parse(mut rx: mpsc::Receiver<Batch>, s: Arc<Shared>) {
     let c = s.counters("udp");
     let max = s.cfg.max_message_size;
+    let mut records = Vec::new();
     while let Some(batch) = rx.recv().await {
         // A burst was received at one moment; consecutive datagrams from one sender share
         // its directory lookup.
@@ -65,8 +66,9 @@ async fn parse(mut rx: mpsc::Receiver<Batch>, s: Arc<Shared>) {
             };
             let msg = trim_end(&datagram);
             let truncated = msg.len() > max;
-            s.emit(a, &msg[..msg.len().min(max)], truncated, msg.len(), &c);
+            records.push(s.record(a, &msg[..msg.len().min(max)], truncated, msg.len(), &c));
         }
+        s.pipeline.send_all(&mut records);
         s.component.success_at(at);
         // Let the outputs have a turn between bursts.
         tokio::task::yield_now().await;
