@@ -568,6 +568,16 @@ impl Event {
         }
     }
 
+    /// The bytes of free text the event carries (a log's message and pre-serialized
+    /// attributes): the part of its size that varies, read without walking the record as
+    /// `approx_size` does. The stdout output bounds its batches with it.
+    pub fn text_len(&self) -> usize {
+        match self {
+            Event::Log(l) => l.message.len() + l.attributes_json.as_ref().map_or(0, |r| r.len()),
+            Event::Metric(m) => m.metric.len(),
+        }
+    }
+
     /// `"log"` or `"metric"`, the stdout record's `kind`.
     pub fn kind(&self) -> &'static str {
         match self {
