@@ -243,22 +243,22 @@ impl Pipeline {
         }
     }
 
-    /// `send` for each of `events`, in order, leaving the vector empty (its capacity kept).
+    /// `send` for each of `events`, in order (pass `v.drain(..)` to keep a vector's capacity).
     /// One lock per output and one update of each counter per call rather than per event:
     /// with several TCP connections on two cores, those shared atomics and locks moving
     /// between the cores cost more than queuing itself (docs/PERFORMANCE.md).
-    pub fn send_all(&self, events: &mut Vec<Event>) {
-        if events.is_empty() {
-            return;
-        }
-        self.received.add(events.len() as u64);
+    pub fn send_all(&self, events: impl IntoIterator<Item = Event>) {
         let batch: Vec<(Arc<Event>, usize)> = events
-            .drain(..)
+            .into_iter()
             .map(|ev| {
                 let size = ev.approx_size();
                 (Arc::new(ev), size)
             })
             .collect();
+        if batch.is_empty() {
+            return;
+        }
+        self.received.add(batch.len() as u64);
         for r in self.routes.iter() {
             r.offer_all(&batch);
         }
@@ -266,29 +266,50 @@ impl Pipeline {
 
     /// Queues `ev` only if every output that takes it has room for it now (a stopped output
     /// counts as room: its copy is dropped and counted as by `send`); otherwise queues it
-    /// nowhere and gives it back. The check and the queuing happen under every such output's
-    /// lock (taken in one order), so another input cannot fill the last slot in between.
-    /// The event comes back by value, as in `mpsc`'s `TrySendError`: boxing it would cost an
-    /// allocation per refusal for no gain.
+    /// nowhere and gives it back, as `mpsc`'s `TrySendError` does. `try_send_all` for one.
     #[allow(clippy::result_large_err)]
     pub fn try_send(&self, ev: Event) -> Result<(), Event> {
-        let size = ev.approx_size();
-        let mut held = Vec::with_capacity(self.routes.len());
-        for r in self.routes.iter().filter(|r| r.accepts.matches(&ev)) {
-            let mut sizes = r.sizes();
-            if !r.has_room(&mut sizes, size) {
-                return Err(ev);
+        let mut one = VecDeque::from([ev]);
+        self.try_send_all(&mut one);
+        one.pop_front().map_or(Ok(()), Err)
+    }
+
+    /// Queues events from the front of `events`, in order, each only if every output that
+    /// takes it has room for it (a stopped output counts as room: its copy is dropped and
+    /// counted as by `send`), and stops at the first that does not fit; what was queued is
+    /// removed, the rest stays for a later try. The checks and the queuing happen under every
+    /// such output's lock (taken once for the batch, in one order), so another input cannot
+    /// fill the last slot in between.
+    pub fn try_send_all(&self, events: &mut VecDeque<Event>) {
+        let mut held: Vec<_> = self
+            .routes
+            .iter()
+            .filter(|r| events.iter().any(|ev| r.accepts.matches(ev)))
+            .map(|r| (r, r.sizes(), Tally::default()))
+            .collect();
+        let mut queued = 0;
+        while let Some(ev) = events.front() {
+            let size = ev.approx_size();
+            let fits = held
+                .iter_mut()
+                .filter(|(r, _, _)| r.accepts.matches(ev))
+                .all(|(r, sizes, _)| r.has_room(sizes, size));
+            if !fits {
+                break;
             }
-            held.push((r, sizes));
+            let Some(ev) = events.pop_front() else {
+                break;
+            };
+            let ev = Arc::new(ev);
+            for (r, sizes, tally) in held.iter_mut().filter(|(r, _, _)| r.accepts.matches(&ev)) {
+                tally.add(r.offer_locked(sizes, &ev, size));
+            }
+            queued += 1;
         }
-        self.received.inc();
-        let ev = Arc::new(ev);
-        for (r, mut sizes) in held {
-            let mut tally = Tally::default();
-            tally.add(r.offer_locked(&mut sizes, &ev, size));
-            r.settle(&sizes, &tally);
+        self.received.add(queued);
+        for (r, sizes, tally) in &held {
+            r.settle(sizes, tally);
         }
-        Ok(())
     }
 
     /// Whether `try_send(ev)` would queue it now. Outputs that do not take `ev` (metric-only
@@ -440,7 +461,7 @@ mod tests {
             Event::Log(LogRecord::new("c", "h", chrono::Utc::now())),
             Event::Log(LogRecord::new("d", "h", chrono::Utc::now())),
         ];
-        p.send_all(&mut batch);
+        p.send_all(batch.drain(..));
         assert!(batch.is_empty());
         let drain = |rx: &mut EventRx| {
             let mut v = Vec::new();
@@ -465,12 +486,46 @@ mod tests {
         assert_eq!(n("nocbox.pipeline.dropped", "logs", None), 0);
         assert_eq!(n("nocbox.pipeline.queued", "metrics", None), 1);
         // the slow queue was emptied above: room again
-        p.send_all(&mut vec![Event::Log(LogRecord::new(
-            "e",
-            "h",
-            chrono::Utc::now(),
-        ))]);
+        p.send_all([Event::Log(LogRecord::new("e", "h", chrono::Utc::now()))]);
         assert_eq!(drain(&mut slow), ["e"]);
+    }
+
+    #[test]
+    fn try_send_all_queues_what_fits_in_order_and_keeps_the_rest() {
+        let t = Telemetry::new();
+        let mut b = PipelineBuilder::new(&t);
+        let mut logs = b.add_output("logs", 3, usize::MAX, Accepts::Logs);
+        let mut metrics = b.add_output("metrics", 10, usize::MAX, Accepts::Metrics);
+        let p = b.build();
+        let line = |m: &str| Event::Log(LogRecord::new(m, "h", chrono::Utc::now()));
+        let metric = (*crate::event::samples::metric()).clone();
+        let mut batch: VecDeque<Event> = [
+            line("a"),
+            metric,
+            line("b"),
+            line("c"),
+            line("d"),
+            line("e"),
+        ]
+        .into();
+        p.try_send_all(&mut batch);
+        // three lines fit the log queue; the metric went to its own; "d" and "e" wait
+        assert_eq!(batch.len(), 2);
+        assert!(matches!(&batch[0], Event::Log(l) if l.message == "d"));
+        let mut got = Vec::new();
+        while let Ok(ev) = logs.try_recv() {
+            let Event::Log(l) = &*ev else {
+                panic!("a metric in the log queue")
+            };
+            got.push(l.message.clone());
+        }
+        assert_eq!(got, ["a", "b", "c"]);
+        assert!(metrics.try_recv().is_ok());
+        // nothing was dropped, and the rest goes once there is room
+        assert_eq!(t.counter_sum("nocbox.pipeline.dropped", &[]), 0);
+        p.try_send_all(&mut batch);
+        assert!(batch.is_empty());
+        assert_eq!(t.counter_sum("nocbox.pipeline.events", &[]), 6);
     }
 
     #[test]

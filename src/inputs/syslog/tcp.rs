@@ -5,7 +5,7 @@
 //! flooding host from holding every slot. With `backpressure`, a connection stops reading while
 //! an output that takes logs is full, so the sender is slowed by TCP instead of losing lines.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -251,8 +251,8 @@ async fn read_frames<S: AsyncRead + Unpin>(
     let mut dec = FrameDecoder::new(s.cfg.max_message_size);
     let mut buf = BytesMut::with_capacity(16 * 1024);
     let mut stopping: Option<Instant> = None;
-    // One read's records, queued together (without backpressure).
-    let mut records = Vec::new();
+    // One read's records, queued together.
+    let mut records = VecDeque::new();
     loop {
         // Once the grace is over, stop even if the peer still has data queued: a sender that
         // backpressure held back has a whole TCP window of it.
@@ -296,15 +296,12 @@ async fn read_frames<S: AsyncRead + Unpin>(
         let mut frames = false;
         while let Some(f) = dec.decode(&mut buf) {
             frames = true;
-            match &pacer {
-                None => records.push(s.record(&arrival, &f.data, f.truncated, f.original_len, &c)),
-                Some(p) => {
-                    let ev = s.record(&arrival, &f.data, f.truncated, f.original_len, &c);
-                    p.send(s, ev, shutdown, &mut stopping).await;
-                }
-            }
+            records.push_back(s.record(&arrival, &f.data, f.truncated, f.original_len, &c));
         }
-        s.pipeline.send_all(&mut records);
+        match &pacer {
+            None => s.pipeline.send_all(records.drain(..)),
+            Some(p) => p.send_all(s, &mut records, shutdown, &mut stopping).await,
+        }
         if frames {
             s.component.success_at(arrival.at);
         }
@@ -321,23 +318,23 @@ async fn read_frames<S: AsyncRead + Unpin>(
     while let Some(f) = dec.finish(&mut buf) {
         frames = true;
         let cut = f.truncated || stopping.is_some();
-        records.push(s.record(&arrival, &f.data, cut, f.original_len, &c));
+        records.push_back(s.record(&arrival, &f.data, cut, f.original_len, &c));
     }
-    s.pipeline.send_all(&mut records);
+    s.pipeline.send_all(records.drain(..));
     if frames {
         s.component.success_at(arrival.at);
     }
     count_framing(&mut dec, s);
 }
 
-/// `syslog.tcp.backpressure`: a connection waits for room for each frame before queuing it.
+/// `syslog.tcp.backpressure`: a connection queues each frame only when there is room for it.
 ///
 /// Checked per frame, not per read: an output's queue is a bounded channel, so frames sent past
 /// its room would be dropped, not queued a little over the bound; one read (16 KiB) can hold
 /// hundreds of short lines, more than a small queue's room. The check is the queuing itself
-/// (`Pipeline::try_send`, the same locks `send` takes), so it costs nothing extra while there
-/// is room. While a frame waits the socket is not read: what was read is only ever queued, and
-/// the sender is held back by the kernel's TCP window.
+/// (`Pipeline::try_send_all`: one lock per output for a read's frames, as `send_all` takes),
+/// so it costs nothing extra while there is room. While frames wait the socket is not read:
+/// what was read is only ever queued, and the sender is held back by the kernel's TCP window.
 struct Backpressure {
     /// `nocbox.syslog.backpressure_waits{transport}`: times a connection paused.
     waits: Counter,
@@ -356,25 +353,26 @@ impl Backpressure {
         }
     }
 
-    /// Queues `ev` once every output that takes logs has room. A stop does not end the wait at
-    /// once: like reading, it goes on for the stop grace; after that `ev` is sent as by `send`
-    /// (dropped and counted if there is still no room) and the read loop ends.
-    async fn send(
+    /// Queues `records` in order, each once every output that takes logs has room for it. A
+    /// stop does not end the wait at once: like reading, it goes on for the stop grace; after
+    /// that the rest are sent as by `send` (dropped and counted where there is still no room)
+    /// and the read loop ends.
+    async fn send_all(
         &self,
         s: &Shared,
-        mut ev: Event,
+        records: &mut VecDeque<Event>,
         shutdown: &CancellationToken,
         stopping: &mut Option<Instant>,
     ) {
         let mut paused: Option<Instant> = None;
         loop {
-            ev = match s.pipeline.try_send(ev) {
-                Ok(()) => break,
-                Err(ev) => ev,
+            s.pipeline.try_send_all(records);
+            let Some(first) = records.front() else {
+                break;
             };
             let now = Instant::now();
             if stopping.is_some_and(|until| now >= until) {
-                s.pipeline.send(ev);
+                s.pipeline.send_all(records.drain(..));
                 break;
             }
             if paused.is_none() {
@@ -383,7 +381,7 @@ impl Backpressure {
             }
             let grace_end = stopping.unwrap_or(now);
             tokio::select! {
-                _ = s.pipeline.wait_for_room(&ev) => {}
+                _ = s.pipeline.wait_for_room(first) => {}
                 _ = shutdown.cancelled(), if stopping.is_none() => {
                     *stopping = Some(Instant::now() + STOP_GRACE);
                 }

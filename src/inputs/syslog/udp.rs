@@ -68,7 +68,7 @@ async fn parse(mut rx: mpsc::Receiver<Batch>, s: Arc<Shared>) {
             let truncated = msg.len() > max;
             records.push(s.record(a, &msg[..msg.len().min(max)], truncated, msg.len(), &c));
         }
-        s.pipeline.send_all(&mut records);
+        s.pipeline.send_all(records.drain(..));
         s.component.success_at(at);
         // Let the outputs have a turn between bursts.
         tokio::task::yield_now().await;
