@@ -568,9 +568,10 @@ impl Event {
         }
     }
 
-    /// The bytes of free text the event carries (a log's message and pre-serialized
-    /// attributes): the part of its size that varies, read without walking the record as
-    /// `approx_size` does. The stdout output bounds its batches with it.
+    /// The bytes of free text the event carries: a log's message and pre-serialized
+    /// attributes (a metric's name). Usually the bulk of a record, read without walking it as
+    /// `approx_size` does; structured data, vendor attributes and tags are not counted. The
+    /// stdout output bounds its batches with it.
     pub fn text_len(&self) -> usize {
         match self {
             Event::Log(l) => l.message.len() + l.attributes_json.as_ref().map_or(0, |r| r.len()),

@@ -4,9 +4,9 @@
 //! or dead output never stalls a receiver and a flood of large messages cannot exhaust memory.
 //! Inputs know only this type, never the outputs.
 //!
-//! The one exception to "never waits" is opt-in and the caller's: `try_send` queues an event only
-//! when every output that takes it has room (all or none, never a drop), and `wait_for_room`
-//! waits until that may be so. TCP syslog with `backpressure: true` uses them to stop reading
+//! The one exception to "never waits" is opt-in and the caller's: `try_send_all` queues events
+//! only while every output that takes them has room (each all or none, never a drop), and
+//! `wait_for_room` waits until that may be so. TCP syslog with `backpressure: true` uses them to stop reading
 //! its sockets instead of dropping; nothing else does, and `send` itself still never blocks.
 //!
 //! Bytes are tracked on the sending side alone: a queue is FIFO, so of the events sent to it the
@@ -266,7 +266,9 @@ impl Pipeline {
 
     /// Queues `ev` only if every output that takes it has room for it now (a stopped output
     /// counts as room: its copy is dropped and counted as by `send`); otherwise queues it
-    /// nowhere and gives it back, as `mpsc`'s `TrySendError` does. `try_send_all` for one.
+    /// nowhere and gives it back, as `mpsc`'s `TrySendError` does. `try_send_all` for one, for
+    /// the tests.
+    #[cfg(test)]
     #[allow(clippy::result_large_err)]
     pub fn try_send(&self, ev: Event) -> Result<(), Event> {
         let mut one = VecDeque::from([ev]);
@@ -281,6 +283,11 @@ impl Pipeline {
     /// such output's lock (taken once for the batch, in one order), so another input cannot
     /// fill the last slot in between.
     pub fn try_send_all(&self, events: &mut VecDeque<Event>) {
+        if events.is_empty() {
+            return;
+        }
+        // Sized before the locks are taken: for a Junos line it walks every attribute.
+        let sizes: Vec<usize> = events.iter().map(Event::approx_size).collect();
         let mut held: Vec<_> = self
             .routes
             .iter()
@@ -288,8 +295,10 @@ impl Pipeline {
             .map(|r| (r, r.sizes(), Tally::default()))
             .collect();
         let mut queued = 0;
-        while let Some(ev) = events.front() {
-            let size = ev.approx_size();
+        for size in sizes {
+            let Some(ev) = events.front() else {
+                break;
+            };
             let fits = held
                 .iter_mut()
                 .filter(|(r, _, _)| r.accepts.matches(ev))
@@ -312,8 +321,8 @@ impl Pipeline {
         }
     }
 
-    /// Whether `try_send(ev)` would queue it now. Outputs that do not take `ev` (metric-only
-    /// outputs, for a log) never count.
+    /// Whether `try_send_all` would queue `ev` now, were it first. Outputs that do not take
+    /// `ev` (metric-only outputs, for a log) never count.
     pub fn has_room_for(&self, ev: &Event) -> bool {
         let size = ev.approx_size();
         self.routes

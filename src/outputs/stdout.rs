@@ -2,8 +2,8 @@
 //! the easiest thing to pipe into anything else.
 //!
 //! Every write also watches `hard_stop`, so a stdout pipe nobody reads can never hold up the
-//! shutdown: at hard stop the batch being written and everything still queued count as
-//! `dropped{output="stdout",reason="shutdown"}`.
+//! shutdown: at hard stop the batches being rendered or written and everything still queued
+//! count as `dropped{output="stdout",reason="shutdown"}`.
 //!
 //! The writes happen on a dedicated OS thread, not through `tokio::io::stdout()`: that one writes
 //! on tokio's blocking pool, and dropping the runtime waits for every blocking-pool task, so a
@@ -35,14 +35,18 @@ use super::{abandon_queue, OutputContext};
 use crate::event::Event;
 use crate::pipeline::EventRx;
 
-/// A batch is cut once its events' text (`Event::text_len`) reaches this many bytes, or at
-/// `BATCH_EVENTS` events: about 256 KiB of short syslog lines rendered, and a bound on the
-/// rendered size when every line is long.
+/// A batch is cut once its events' text (`Event::text_len`: messages, not structured data)
+/// reaches this many bytes, or at `BATCH_EVENTS` events, whichever comes first. Short syslog
+/// lines render to about 256 KiB a batch. Lines that carry their bulk outside the message
+/// (RFC 5424 structured data) are bounded by the count alone: 512 lines of the default
+/// `max_message_size` (64 KiB) are 32 MiB before JSON escaping, in each of the up to four
+/// batches being rendered or written, beside the queue's own `queue_bytes`. Halving the count
+/// made the output fall behind four busy TCP connections again (A/B in docs/PERFORMANCE.md).
 const BATCH_TEXT: usize = 128 * 1024;
 const BATCH_EVENTS: usize = 512;
 
-/// The buffer a batch is rendered into starts this large; a larger one is not kept for reuse
-/// after its write.
+/// The buffer a batch is rendered into starts this large; one that grew past four times this
+/// is not kept for reuse after its write.
 const BATCH_BYTES: usize = 256 * 1024;
 
 /// The stdout line for one event: the intake object plus `kind`.
@@ -117,8 +121,8 @@ fn thread<W, F: Write + Send + 'static>(mut w: F) -> io::Result<Out<W>> {
 /// A write handed over, and where its buffer and result come back.
 type Done = oneshot::Receiver<(Vec<u8>, io::Result<()>)>;
 
-/// Batches being written at once: the output renders the next batch while the writer thread
-/// writes the previous one, and waits only when both buffers are out.
+/// Batches being written at once: the next batches are rendered while the writer thread writes
+/// the previous one, and a rendered batch waits only when both are out.
 const IN_FLIGHT: usize = 2;
 
 impl<W: AsyncWrite + Unpin> Out<W> {
@@ -165,7 +169,7 @@ const RENDERING: usize = 2;
 
 /// Events taken from the queue at a time while a batch is gathered: taking several at once
 /// releases their queue slots in one step (one lock) instead of one each. A batch can pass
-/// `BATCH_TEXT` or `BATCH_EVENTS` by at most this many events.
+/// `BATCH_TEXT` by at most this many events.
 const CHUNK: usize = 32;
 
 /// A rendered batch: the lines, how many, and how many events could not be encoded.
@@ -232,23 +236,27 @@ async fn run_with<W: AsyncWrite + Unpin>(mut out: Out<W>, mut rx: EventRx, ctx: 
     let mut in_flight: VecDeque<(Done, u64)> = VecDeque::with_capacity(IN_FLIGHT);
     let mut spare: Vec<Vec<u8>> = Vec::with_capacity(RENDERING + IN_FLIGHT);
     let mut ended = false;
-    let mut gathered: Vec<Arc<Event>> = Vec::new();
-    // At a hard stop: the batches being rendered or written, `pending` lines not handed over
-    // yet and the whole queue count as dropped.
+    let mut gathered: Vec<Arc<Event>> = Vec::with_capacity(BATCH_EVENTS);
+    // At a hard stop: the batches being rendered (their tasks stopped) or written, `pending`
+    // lines not handed over yet and the whole queue count as dropped.
     let give_up = |rx: &mut EventRx,
                    rendering: &VecDeque<(JoinHandle<Rendered>, u64)>,
                    in_flight: &VecDeque<(Done, u64)>,
                    pending: u64| {
         let out: u64 = in_flight.iter().map(|(_, n)| n).sum();
         let unrendered: u64 = rendering.iter().map(|(_, n)| n).sum();
+        rendering.iter().for_each(|(task, _)| task.abort());
         dropped.add(out + unrendered + pending + abandon_queue(rx, |_| true) as u64);
     };
-    // A finished write: its buffer back to the spares (unless one huge batch made it huge), its
-    // lines counted.
-    let finish = |(buf, r, lines): (Vec<u8>, io::Result<()>, u64), spare: &mut Vec<Vec<u8>>| {
+    // A buffer back to the spares, unless it is empty or one huge batch made it huge.
+    let keep = |buf: Vec<u8>, spare: &mut Vec<Vec<u8>>| {
         if buf.capacity() > 0 && buf.capacity() <= 4 * BATCH_BYTES {
             spare.push(buf);
         }
+    };
+    // A finished write: its buffer kept, its lines counted.
+    let finish = |(buf, r, lines): (Vec<u8>, io::Result<()>, u64), spare: &mut Vec<Vec<u8>>| {
+        keep(buf, spare);
         match r {
             Ok(()) => {
                 sent.add(lines);
@@ -268,7 +276,7 @@ async fn run_with<W: AsyncWrite + Unpin>(mut out: Out<W>, mut rx: EventRx, ctx: 
             r = oldest_render(&mut rendering), if in_flight.len() < IN_FLIGHT => {
                 failed.add(r.unencodable);
                 if r.lines == 0 {
-                    spare.push(r.buf);
+                    keep(r.buf, &mut spare);
                     continue;
                 }
                 tokio::select! {
@@ -287,10 +295,12 @@ async fn run_with<W: AsyncWrite + Unpin>(mut out: Out<W>, mut rx: EventRx, ctx: 
                 let mut text: usize = gathered.iter().map(|e| e.text_len()).sum();
                 while text < BATCH_TEXT && gathered.len() < BATCH_EVENTS && !rx.is_empty() {
                     let from = gathered.len();
-                    rx.recv_many(&mut gathered, CHUNK).await;
+                    let room = CHUNK.min(BATCH_EVENTS - from);
+                    rx.recv_many(&mut gathered, room).await;
                     text += gathered[from..].iter().map(|e| e.text_len()).sum::<usize>();
                 }
-                let events = std::mem::take(&mut gathered);
+                let events =
+                    std::mem::replace(&mut gathered, Vec::with_capacity(BATCH_EVENTS));
                 let n = events.len() as u64;
                 let buf = spare
                     .pop()

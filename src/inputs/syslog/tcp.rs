@@ -336,7 +336,8 @@ async fn read_frames<S: AsyncRead + Unpin>(
 /// so it costs nothing extra while there is room. While frames wait the socket is not read:
 /// what was read is only ever queued, and the sender is held back by the kernel's TCP window.
 struct Backpressure {
-    /// `nocbox.syslog.backpressure_waits{transport}`: times a connection paused.
+    /// `nocbox.syslog.backpressure_waits{transport}`: times a connection paused (once per
+    /// read whose lines had to wait, however many waits it took).
     waits: Counter,
     /// `nocbox.syslog.backpressure_microseconds{transport}`: time connections spent paused.
     micros: Counter,
