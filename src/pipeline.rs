@@ -101,27 +101,28 @@ impl Route {
         let mut tally = Tally::default();
         for (ev, size) in events {
             if self.accepts.matches(ev) {
-                tally.add(self.offer_locked(&mut guard, ev, *size));
+                self.offer_locked(&mut guard, ev, *size, &mut tally);
             }
         }
         self.settle(&guard, &tally);
     }
 
-    /// Queues one event, or says why not; counts nothing (see `settle`).
-    fn offer_locked(&self, guard: &mut Sizes, ev: &Arc<Event>, size: usize) -> Offer {
+    /// Queues one event, or notes in `tally` why not (`settle` adds the tally to the counters).
+    fn offer_locked(&self, guard: &mut Sizes, ev: &Arc<Event>, size: usize, tally: &mut Tally) {
         let depth = self.prune(guard);
         let (sizes, sum) = guard;
         if *sum + size > self.max_bytes && depth > 0 {
-            return Offer::Bytes;
+            tally.bytes += 1;
+            return;
         }
         match self.tx.try_send(ev.clone()) {
             Ok(()) => {
                 sizes.push_back(size);
                 *sum += size;
-                Offer::Queued
+                tally.queued += 1;
             }
-            Err(mpsc::error::TrySendError::Full(_)) => Offer::Full,
-            Err(mpsc::error::TrySendError::Closed(_)) => Offer::Closed,
+            Err(mpsc::error::TrySendError::Full(_)) => tally.full += 1,
+            Err(mpsc::error::TrySendError::Closed(_)) => tally.closed += 1,
         }
     }
 
@@ -143,15 +144,6 @@ impl Route {
     }
 }
 
-/// What became of one event offered to an output.
-#[derive(Clone, Copy)]
-enum Offer {
-    Queued,
-    Full,
-    Bytes,
-    Closed,
-}
-
 /// Offers counted while an output's lock is held, added to its counters once.
 #[derive(Default)]
 struct Tally {
@@ -159,17 +151,6 @@ struct Tally {
     full: u64,
     bytes: u64,
     closed: u64,
-}
-
-impl Tally {
-    fn add(&mut self, o: Offer) {
-        *match o {
-            Offer::Queued => &mut self.queued,
-            Offer::Full => &mut self.full,
-            Offer::Bytes => &mut self.bytes,
-            Offer::Closed => &mut self.closed,
-        } += 1;
-    }
 }
 
 /// Fan-out to every output's queue. Cheap to clone.
@@ -234,13 +215,7 @@ impl PipelineBuilder {
 impl Pipeline {
     /// Queues `ev` for every output that takes it. Never blocks.
     pub fn send(&self, ev: Event) {
-        self.received.inc();
-        // Estimated once, not per output: for a Junos line it walks every attribute.
-        let size = ev.approx_size();
-        let one = [(Arc::new(ev), size)];
-        for r in self.routes.iter() {
-            r.offer_all(&one);
-        }
+        self.send_all([ev]);
     }
 
     /// `send` for each of `events`, in order (pass `v.drain(..)` to keep a vector's capacity).
@@ -248,6 +223,7 @@ impl Pipeline {
     /// with several TCP connections on two cores, those shared atomics and locks moving
     /// between the cores cost more than queuing itself (docs/PERFORMANCE.md).
     pub fn send_all(&self, events: impl IntoIterator<Item = Event>) {
+        // Sized once, not per output: for a Junos line it walks every attribute.
         let batch: Vec<(Arc<Event>, usize)> = events
             .into_iter()
             .map(|ev| {
@@ -311,7 +287,7 @@ impl Pipeline {
             };
             let ev = Arc::new(ev);
             for (r, sizes, tally) in held.iter_mut().filter(|(r, _, _)| r.accepts.matches(&ev)) {
-                tally.add(r.offer_locked(sizes, &ev, size));
+                r.offer_locked(sizes, &ev, size, tally);
             }
             queued += 1;
         }
