@@ -22,6 +22,7 @@
 //! refused a tenth of the lines while a sixth of the machine was idle (docs/PERFORMANCE.md).
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::io::{self, Write};
 use std::sync::mpsc as std_mpsc;
 use std::sync::Arc;
@@ -153,15 +154,17 @@ fn gone() -> io::Error {
     io::Error::other("the stdout writer thread has stopped")
 }
 
-/// The oldest write's buffer, result and line count; never ready when nothing is in flight.
-async fn oldest(in_flight: &mut VecDeque<(Done, u64)>) -> (Vec<u8>, io::Result<()>, u64) {
-    let Some((done, lines)) = in_flight.front_mut() else {
+/// The oldest of `queue` (batches being rendered or written, each with its count) once it is
+/// done, with its count; never ready when the queue is empty. Only the oldest is awaited, so
+/// batches finish in the order they were gathered.
+async fn oldest<F: Future + Unpin>(queue: &mut VecDeque<(F, u64)>) -> (F::Output, u64) {
+    let Some((fut, n)) = queue.front_mut() else {
         return std::future::pending().await;
     };
-    let (buf, r) = done.await.unwrap_or_else(|_| (Vec::new(), Err(gone())));
-    let lines = *lines;
-    in_flight.pop_front();
-    (buf, r, lines)
+    let out = fut.await;
+    let n = *n;
+    queue.pop_front();
+    (out, n)
 }
 
 /// Batches being rendered at once: as many as the machine has cores to spare for it.
@@ -195,21 +198,6 @@ fn render_batch(events: Vec<Arc<Event>>, mut buf: Vec<u8>) -> Rendered {
         lines,
         unencodable,
     }
-}
-
-/// The oldest batch being rendered, once it is; never ready when none is. A render task that
-/// failed (it cannot panic short of a bug) gives its events back as unencodable.
-async fn oldest_render(rendering: &mut VecDeque<(JoinHandle<Rendered>, u64)>) -> Rendered {
-    let Some((task, events)) = rendering.front_mut() else {
-        return std::future::pending().await;
-    };
-    let r = task.await.unwrap_or_else(|_| Rendered {
-        buf: Vec::new(),
-        lines: 0,
-        unencodable: *events,
-    });
-    rendering.pop_front();
-    r
 }
 
 pub async fn run(rx: EventRx, ctx: OutputContext) {
@@ -272,8 +260,17 @@ async fn run_with<W: AsyncWrite + Unpin>(mut out: Out<W>, mut rx: EventRx, ctx: 
         tokio::select! {
             biased;
             _ = ctx.hard_stop.cancelled() => return give_up(&mut rx, &rendering, &in_flight, 0),
-            done = oldest(&mut in_flight) => finish(done, &mut spare),
-            r = oldest_render(&mut rendering), if in_flight.len() < IN_FLIGHT => {
+            (done, lines) = oldest(&mut in_flight) => {
+                let (buf, r) = done.unwrap_or_else(|_| (Vec::new(), Err(gone())));
+                finish((buf, r, lines), &mut spare);
+            }
+            (r, events) = oldest(&mut rendering), if in_flight.len() < IN_FLIGHT => {
+                // A render task cannot fail short of a bug; its events count as unencodable.
+                let r = r.unwrap_or_else(|_| Rendered {
+                    buf: Vec::new(),
+                    lines: 0,
+                    unencodable: events,
+                });
                 failed.add(r.unencodable);
                 if r.lines == 0 {
                     keep(r.buf, &mut spare);
