@@ -215,7 +215,14 @@ impl PipelineBuilder {
 impl Pipeline {
     /// Queues `ev` for every output that takes it. Never blocks.
     pub fn send(&self, ev: Event) {
-        self.send_all([ev]);
+        // `send_all` of one, without its Vec: the trap input sends each trap alone, and an A/B
+        // at 140k traps/s measured 9.5-9.6 us per trap through `send_all` against 9.2-9.3.
+        self.received.inc();
+        let size = ev.approx_size();
+        let one = [(Arc::new(ev), size)];
+        for r in self.routes.iter() {
+            r.offer_all(&one);
+        }
     }
 
     /// `send` for each of `events`, in order (pass `v.drain(..)` to keep a vector's capacity).
