@@ -1,11 +1,11 @@
-//! BER for SNMP: our writer, a small TLV reader, and the decode error.
+//! BER for SNMP: our writer, the TLV reader that `message/decode.rs` is built on, and the decode
+//! error.
 //!
-//! **Owns:** encoding every type SNMP uses (snmp-parser has no encoder, crates.md §6), and the
-//! few reads that snmp-parser cannot do for us: walking to a field by offset (USM's
-//! msgAuthenticationParameters) and checking the outer frame.
+//! **Owns:** encoding every type SNMP uses (snmp-parser has no encoder, crates.md §6), and reading
+//! one TLV at a time: the decoder, and walking to a field by offset (USM's
+//! msgAuthenticationParameters).
 //!
-//! **Must not:** panic on any input, or produce non-minimal lengths (snmp-parser reads the outer
-//! SEQUENCEs as DER and would reject them, and so would strict agents).
+//! **Must not:** panic on any input, or produce non-minimal lengths (strict agents reject them).
 //!
 //! **Writing.** [`Writer::constructed`] writes a one-byte length placeholder, the contents, then
 //! patches the length; only a long-form length moves the contents, once, by the few extra length
@@ -64,8 +64,6 @@ pub enum DecodeError {
     BadValue,
     #[error("community or user name is not UTF-8")]
     BadString,
-    #[error("nested too deeply")]
-    TooDeep,
     #[error("malformed SNMP message")]
     Malformed,
 }
@@ -87,7 +85,6 @@ impl DecodeError {
             DecodeError::BadOid => "bad_oid",
             DecodeError::BadValue => "bad_value",
             DecodeError::BadString => "bad_string",
-            DecodeError::TooDeep => "too_deep",
             DecodeError::Malformed => "malformed",
         }
     }

@@ -1,16 +1,16 @@
 //! SNMP messages as owned values: v1/v2c (community) and v3 (USM), every PDU, and their codec.
 //!
 //! **Owns:** the value model ([`Value`], [`VarBind`], [`Pdu`], [`Message`]), [`encode`] with our
-//! BER writer, and [`decode`] with snmp-parser 0.11 converted into this model, so no caller sees
-//! snmp-parser types. The USM layer (`usm/`) signs, verifies, encrypts and decrypts around it.
+//! BER writer, and [`decode`], our own reader (`message/decode.rs` says why it replaced
+//! snmp-parser). The USM layer (`usm/`) signs, verifies, encrypts and decrypts around it.
 //!
 //! **Must not:** panic on input, or let one datagram allocate without bound: [`Limits`] caps the
 //! message size and the varbind count, and OIDs are capped at 128 arcs.
 //!
-//! **snmp-parser quirks we inherit** (crates.md §4): an INTEGER wider than 32 bits, a negative
-//! request-id, or a community or user name that is not UTF-8 rejects the whole message; an empty
-//! value of any simple type reads as an empty OCTET STRING. It also ignores bytes left over inside
-//! a SEQUENCE, so we check the outer frame ourselves ([`DecodeError::TrailingData`]).
+//! **What rejects a whole message:** an Integer32 value, request-id or other PDU field outside
+//! 32 bits, a community or user name that is not UTF-8 (it could not match a configured one), a
+//! zero-length INTEGER or unsigned value, and a constructed value with fields missing or left
+//! over. A value of a type SNMPv2 does not define is kept ([`Value::Other`]).
 
 use std::net::Ipv4Addr;
 

@@ -2,7 +2,7 @@
 //! (v1, v2c, v3) and USM. Sans-IO: bytes, keys and times in; values, bytes and errors out.
 //!
 //! - [`ber`]: our BER writer (snmp-parser only decodes), a TLV reader; [`oid`]: the shared [`Oid`].
-//! - [`message`]: the owned value model, `encode`, and `decode` on top of snmp-parser 0.11.
+//! - [`message`]: the owned value model, `encode`, and `decode` on the TLV reader.
 //! - [`usm`]: keys and key cache, MACs on raw bytes, privacy, timeliness, Reports.
 //! - [`notify`]: the trap and inform receiver: communities, v3 users per sender engine ID,
 //!   discovery and acknowledgements, RFC 3584 v1 translation.

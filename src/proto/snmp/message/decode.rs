@@ -1,13 +1,25 @@
-//! [`decode`]: snmp-parser 0.11 does the parsing; this converts its borrowed types into our
-//! owned model and its errors into [`DecodeError`] reasons, and checks what it does not: the
-//! outer frame, the version, the limits, OID contents.
+//! [`decode`]: SNMP messages read straight into our owned model with the TLV reader in `ber.rs`.
+//!
+//! Why not snmp-parser, which the design names (crates.md §4 lists the reasons, and
+//! `docs/PERFORMANCE.md` the measurements):
+//! - **It drops traps a receiver should take**: a negative request-id (RFC 3416 allows
+//!   -2^31..2^31-1), or a Counter32/Gauge32/TimeTicks whose agent left out the leading zero
+//!   byte (`ff ff ff ff`, which net-snmp reads as 4294967295), rejects the whole message.
+//! - **It was the trap path's largest cost**: its BER reading and our conversion of its borrowed
+//!   types took about a quarter of nocbox's CPU at 150,000 traps/s (`perf`, 2026-11-22).
+//!
+//! snmp-parser stays as a test oracle: `tests.rs` decodes the same packets, mutations of them
+//! and every PDU shape with both and compares (`oracle.rs`).
+//!
+//! What is checked here: definite lengths and one-byte tags (`read_tlv`), the version, the
+//! limits, that every constructed value holds exactly its fields (nothing left over), OID
+//! contents, and integer ranges. A varbind value of a type SNMPv2 does not define (BIT STRING,
+//! NsapAddress, a SEQUENCE, …) is kept as [`Value::Other`] without looking inside, so nothing
+//! here recurses and a deeply nested value costs one TLV read.
 
-use snmp_parser::{
-    NetworkAddress, ObjectSyntax, ScopedPduData, SecurityParameters, SnmpGenericMessage, SnmpPdu,
-    SnmpVariable, VarBindValue,
-};
+use std::net::Ipv4Addr;
 
-use super::super::ber::{decode_integer, expect_tlv, read_tlv, tag, Writer};
+use super::super::ber::{decode_integer, expect_tlv, read_tlv, tag, Tlv};
 use super::*;
 
 /// Decodes a v1, v2c or v3 message with the default [`Limits`].
@@ -23,226 +35,250 @@ pub fn decode_with(bytes: &[u8], limits: &Limits) -> Result<Message, DecodeError
             max: limits.max_message_size,
         });
     }
-    // The outer frame and the version, checked here for precise reasons.
     let (outer, rest) = expect_tlv(bytes, tag::SEQUENCE)?;
     if !rest.is_empty() {
         return Err(DecodeError::TrailingData);
     }
-    let (version, _) = expect_tlv(outer.value, tag::INTEGER)?;
-    match decode_integer(version.value)? {
-        0 | 1 | 3 => {}
+    let mut r = Fields(outer.value);
+    let version = decode_integer(r.expect(tag::INTEGER)?)?;
+    let message = match version {
+        0 | 1 => Message::Community(CommunityMessage {
+            version: if version == 0 {
+                Version::V1
+            } else {
+                Version::V2c
+            },
+            community: utf8(r.expect(tag::OCTET_STRING)?)?,
+            pdu: pdu(r.next()?, version == 0, limits)?,
+        }),
+        3 => Message::V3(v3(&mut r, limits)?),
         v => return Err(DecodeError::UnsupportedVersion(v)),
-    }
-    let (_, msg) = snmp_parser::parse_snmp_generic_message(bytes).map_err(parser_error)?;
-    match msg {
-        SnmpGenericMessage::V1(m) | SnmpGenericMessage::V2(m) => {
-            Ok(Message::Community(CommunityMessage {
-                version: if m.version == 0 {
-                    Version::V1
-                } else {
-                    Version::V2c
-                },
-                community: m.community,
-                pdu: convert_pdu(m.pdu, limits)?,
-            }))
-        }
-        SnmpGenericMessage::V3(m) => {
-            let model = m.header_data.msg_security_model.0;
-            let usm = match m.security_params {
-                SecurityParameters::USM(u) if i64::from(model) == SECURITY_MODEL_USM => u,
-                _ => return Err(DecodeError::UnsupportedSecurityModel(model.into())),
-            };
-            let data = match m.data {
-                ScopedPduData::Encrypted(c) => ScopedData::Encrypted(c.to_vec()),
-                ScopedPduData::Plaintext(s) => ScopedData::Plain(ScopedPdu {
-                    context_engine_id: s.ctx_engine_id.to_vec(),
-                    context_name: s.ctx_engine_name.to_vec(),
-                    pdu: convert_pdu(s.data, limits)?,
-                }),
-            };
-            Ok(Message::V3(V3Message {
-                msg_id: to_i32(m.header_data.msg_id)?,
-                max_size: to_i32(m.header_data.msg_max_size)?,
-                flags: MsgFlags(m.header_data.msg_flags),
-                usm: UsmParams {
-                    engine_id: usm.msg_authoritative_engine_id.to_vec(),
-                    engine_boots: usm.msg_authoritative_engine_boots,
-                    engine_time: usm.msg_authoritative_engine_time,
-                    user_name: usm.msg_user_name,
-                    auth_params: usm.msg_authentication_parameters.to_vec(),
-                    priv_params: usm.msg_privacy_parameters.to_vec(),
-                },
-                data,
-            }))
-        }
-    }
+    };
+    r.end()?;
+    Ok(message)
 }
 
 /// Decodes a decrypted ScopedPDU. Bytes after it are allowed: DES pads to 8 bytes (RFC 3414
 /// §8.1.1.2).
 pub fn decode_scoped_pdu(bytes: &[u8], limits: &Limits) -> Result<ScopedPdu, DecodeError> {
     let (seq, _padding) = expect_tlv(bytes, tag::SEQUENCE)?;
-    let (engine, rest) = expect_tlv(seq.value, tag::OCTET_STRING)?;
-    let (name, pdu) = expect_tlv(rest, tag::OCTET_STRING)?;
-    let (pdu_tlv, _) = read_tlv(pdu)?;
-    let pdu = &pdu[..pdu_tlv.header_len + pdu_tlv.value.len()];
-    // snmp-parser keeps its PDU parser crate-private; it is reachable through a v2c message, so
-    // we wrap the PDU in one (a copy of a few hundred bytes) rather than parse PDUs twice.
-    let mut w = Writer::with_capacity(pdu.len() + 12);
-    w.sequence(|w| {
-        w.integer(1);
-        w.octet_string(b"");
-        w.raw(pdu);
-    });
-    let wrapped = w.into_bytes();
-    let (_, m) = snmp_parser::parse_snmp_v2c(&wrapped).map_err(parser_error)?;
-    Ok(ScopedPdu {
-        context_engine_id: engine.value.to_vec(),
-        context_name: name.value.to_vec(),
-        pdu: convert_pdu(m.pdu, limits)?,
+    scoped_pdu(seq.value, limits)
+}
+
+/// msgVersion 3 is read; the rest of the message (RFC 3412 §6).
+fn v3(r: &mut Fields<'_>, limits: &Limits) -> Result<V3Message, DecodeError> {
+    let mut global = Fields(r.expect(tag::SEQUENCE)?);
+    let msg_id = int32(global.expect(tag::INTEGER)?)?;
+    let max_size = int32(global.expect(tag::INTEGER)?)?;
+    let flags = match global.expect(tag::OCTET_STRING)? {
+        [f] => MsgFlags(*f),
+        _ => return Err(DecodeError::BadValue),
+    };
+    let model = decode_integer(global.expect(tag::INTEGER)?)?;
+    global.end()?;
+    if model != SECURITY_MODEL_USM {
+        return Err(DecodeError::UnsupportedSecurityModel(model));
+    }
+    let (params, after) = expect_tlv(r.expect(tag::OCTET_STRING)?, tag::SEQUENCE)?;
+    if !after.is_empty() {
+        return Err(DecodeError::Malformed);
+    }
+    let mut p = Fields(params.value);
+    let usm = UsmParams {
+        engine_id: p.expect(tag::OCTET_STRING)?.to_vec(),
+        engine_boots: non_negative(p.expect(tag::INTEGER)?)?,
+        engine_time: non_negative(p.expect(tag::INTEGER)?)?,
+        user_name: utf8(p.expect(tag::OCTET_STRING)?)?,
+        auth_params: p.expect(tag::OCTET_STRING)?.to_vec(),
+        priv_params: p.expect(tag::OCTET_STRING)?.to_vec(),
+    };
+    p.end()?;
+    let data = r.next()?;
+    let data = match data.tag {
+        tag::SEQUENCE => ScopedData::Plain(scoped_pdu(data.value, limits)?),
+        tag::OCTET_STRING => ScopedData::Encrypted(data.value.to_vec()),
+        _ => return Err(DecodeError::BadTag),
+    };
+    Ok(V3Message {
+        msg_id,
+        max_size,
+        flags,
+        usm,
+        data,
     })
 }
 
-fn to_i32(v: u32) -> Result<i32, DecodeError> {
-    i32::try_from(v).map_err(|_| DecodeError::BadValue)
+/// The contents of a ScopedPDU SEQUENCE.
+fn scoped_pdu(contents: &[u8], limits: &Limits) -> Result<ScopedPdu, DecodeError> {
+    let mut r = Fields(contents);
+    let scoped = ScopedPdu {
+        context_engine_id: r.expect(tag::OCTET_STRING)?.to_vec(),
+        context_name: r.expect(tag::OCTET_STRING)?.to_vec(),
+        pdu: pdu(r.next()?, false, limits)?,
+    };
+    r.end()?;
+    Ok(scoped)
 }
 
-fn convert_pdu(pdu: SnmpPdu<'_>, limits: &Limits) -> Result<Pdu, DecodeError> {
-    Ok(match pdu {
-        SnmpPdu::Generic(p) => Pdu::Generic(GenericPdu {
-            kind: PduKind::from_number(p.pdu_type.0).ok_or(DecodeError::BadPduType)?,
-            request_id: to_i32(p.req_id)?,
-            error_status: to_i32(p.err.0)?,
-            error_index: to_i32(p.err_index)?,
-            varbinds: convert_varbinds(p.var, limits)?,
+/// A PDU. A v1 message carries only Get, GetNext, Response, Set and Trap (RFC 1157 §4.1); later
+/// versions carry every PDU, the v1 Trap included.
+fn pdu(t: Tlv<'_>, v1: bool, limits: &Limits) -> Result<Pdu, DecodeError> {
+    // PDU tags are context-specific and constructed: 0xA0 + the PDU number.
+    if t.tag & 0xe0 != tag::PDU_BASE || (v1 && t.tag > tag::PDU_BASE + 4) {
+        return Err(DecodeError::BadPduType);
+    }
+    let mut r = Fields(t.value);
+    let pdu = match t.tag - tag::PDU_BASE {
+        4 => Pdu::TrapV1(TrapV1Pdu {
+            enterprise: Oid::from_ber_contents(r.expect(tag::OID)?)?,
+            agent_addr: ipv4(r.expect(tag::IP_ADDRESS)?).ok_or(DecodeError::BadValue)?,
+            generic_trap: int32(r.expect(tag::INTEGER)?)?,
+            specific_trap: int32(r.expect(tag::INTEGER)?)?,
+            timestamp: unsigned32(r.expect(tag::TIMETICKS)?)?,
+            varbinds: varbinds(r.expect(tag::SEQUENCE)?, limits)?,
         }),
-        SnmpPdu::Bulk(p) => Pdu::GetBulk(BulkPdu {
-            request_id: to_i32(p.req_id)?,
-            non_repeaters: to_i32(p.non_repeaters)?,
-            max_repetitions: to_i32(p.max_repetitions)?,
-            varbinds: convert_varbinds(p.var, limits)?,
+        5 => Pdu::GetBulk(BulkPdu {
+            request_id: int32(r.expect(tag::INTEGER)?)?,
+            non_repeaters: int32(r.expect(tag::INTEGER)?)?,
+            max_repetitions: int32(r.expect(tag::INTEGER)?)?,
+            varbinds: varbinds(r.expect(tag::SEQUENCE)?, limits)?,
         }),
-        SnmpPdu::TrapV1(p) => {
-            let NetworkAddress::IPv4(agent_addr) = p.agent_addr;
-            Pdu::TrapV1(TrapV1Pdu {
-                enterprise: convert_oid(&p.enterprise)?,
-                agent_addr,
-                generic_trap: p.generic_trap.0.into(),
-                specific_trap: to_i32(p.specific_trap)?,
-                timestamp: p.timestamp,
-                varbinds: convert_varbinds(p.var, limits)?,
-            })
+        n => Pdu::Generic(GenericPdu {
+            kind: PduKind::from_number(n.into()).ok_or(DecodeError::BadPduType)?,
+            request_id: int32(r.expect(tag::INTEGER)?)?,
+            error_status: int32(r.expect(tag::INTEGER)?)?,
+            error_index: int32(r.expect(tag::INTEGER)?)?,
+            varbinds: varbinds(r.expect(tag::SEQUENCE)?, limits)?,
+        }),
+    };
+    r.end()?;
+    Ok(pdu)
+}
+
+/// The contents of a VarBindList. The count is checked before a varbind past the limit is
+/// decoded; the error then reports the whole list's count.
+fn varbinds(list: &[u8], limits: &Limits) -> Result<Vec<VarBind>, DecodeError> {
+    let mut out = Vec::with_capacity(8);
+    let mut r = Fields(list);
+    while !r.0.is_empty() {
+        if out.len() == limits.max_varbinds {
+            let mut count = out.len();
+            while !r.0.is_empty() {
+                r.next()?;
+                count += 1;
+            }
+            return Err(DecodeError::TooManyVarbinds {
+                count,
+                max: limits.max_varbinds,
+            });
         }
-    })
-}
-
-fn convert_varbinds(
-    vars: Vec<SnmpVariable<'_>>,
-    limits: &Limits,
-) -> Result<Vec<VarBind>, DecodeError> {
-    if vars.len() > limits.max_varbinds {
-        return Err(DecodeError::TooManyVarbinds {
-            count: vars.len(),
-            max: limits.max_varbinds,
-        });
+        let mut vb = Fields(r.expect(tag::SEQUENCE)?);
+        let oid = Oid::from_ber_contents(vb.expect(tag::OID)?)?;
+        let value = value(vb.next()?)?;
+        vb.end()?;
+        out.push(VarBind { oid, value });
     }
-    vars.into_iter()
-        .map(|v| {
-            Ok(VarBind {
-                oid: convert_oid(&v.oid)?,
-                value: convert_value(v.val)?,
-            })
-        })
-        .collect()
+    Ok(out)
 }
 
-fn convert_oid(oid: &asn1_rs::Oid<'_>) -> Result<Oid, DecodeError> {
-    Oid::from_ber_contents(oid.as_bytes())
-}
-
-fn convert_value(v: VarBindValue<'_>) -> Result<Value, DecodeError> {
-    Ok(match v {
-        VarBindValue::Unspecified => Value::Null,
-        VarBindValue::NoSuchObject => Value::NoSuchObject,
-        VarBindValue::NoSuchInstance => Value::NoSuchInstance,
-        VarBindValue::EndOfMibView => Value::EndOfMibView,
-        VarBindValue::Value(s) => match s {
-            ObjectSyntax::Number(n) => Value::Integer(n),
-            ObjectSyntax::String(b) => Value::OctetString(b.to_vec()),
-            // snmp-parser reads every zero-length simple value as Empty; in practice it is an
-            // empty OCTET STRING (an empty sysContact or ifAlias).
-            ObjectSyntax::Empty => Value::OctetString(Vec::new()),
-            ObjectSyntax::Object(o) => Value::Oid(convert_oid(&o)?),
-            ObjectSyntax::IpAddress(NetworkAddress::IPv4(a)) => Value::IpAddress(a),
-            ObjectSyntax::Counter32(n) => Value::Counter32(n),
-            ObjectSyntax::Gauge32(n) | ObjectSyntax::UInteger32(n) => Value::Gauge32(n),
-            ObjectSyntax::TimeTicks(n) => Value::TimeTicks(n),
-            ObjectSyntax::Opaque(b) => Value::Opaque(b.to_vec()),
-            ObjectSyntax::Counter64(n) => Value::Counter64(n),
-            ObjectSyntax::BitString(b) => {
-                let mut contents = vec![b.unused_bits];
-                contents.extend_from_slice(&b.data);
-                Value::Other {
-                    tag: 0x03,
-                    contents,
-                }
-            }
-            ObjectSyntax::NsapAddress(b) => Value::Other {
-                tag: 0x45,
-                contents: b.to_vec(),
-            },
-            ObjectSyntax::UnknownSimple(a) | ObjectSyntax::UnknownApplication(a) => {
-                other_value(&a)?
-            }
+fn value(t: Tlv<'_>) -> Result<Value, DecodeError> {
+    let c = t.value;
+    Ok(match t.tag {
+        tag::INTEGER => Value::Integer(int32(c)?),
+        tag::OCTET_STRING => Value::OctetString(c.to_vec()),
+        tag::NULL if c.is_empty() => Value::Null,
+        tag::NULL => return Err(DecodeError::BadValue),
+        tag::OID => Value::Oid(Oid::from_ber_contents(c)?),
+        tag::COUNTER32 => Value::Counter32(unsigned32(c)?),
+        // Gauge32/Unsigned32, and the obsolete UInteger32 (application 7)
+        tag::GAUGE32 | 0x47 => Value::Gauge32(unsigned32(c)?),
+        tag::TIMETICKS => Value::TimeTicks(unsigned32(c)?),
+        tag::OPAQUE => Value::Opaque(c.to_vec()),
+        tag::COUNTER64 => Value::Counter64(unsigned(c, 8)?),
+        tag::NO_SUCH_OBJECT => Value::NoSuchObject,
+        tag::NO_SUCH_INSTANCE => Value::NoSuchInstance,
+        tag::END_OF_MIB_VIEW => Value::EndOfMibView,
+        // An IpAddress of another length is kept as it came rather than dropping the trap.
+        tag::IP_ADDRESS => match ipv4(c) {
+            Some(a) => Value::IpAddress(a),
+            None => other(t),
         },
+        _ => other(t),
     })
 }
 
-fn other_value(a: &asn1_rs::Any<'_>) -> Result<Value, DecodeError> {
-    let number = u8::try_from(a.tag().0)
-        .ok()
-        .filter(|n| *n < 0x1f)
-        .ok_or(DecodeError::BadTag)?;
-    let class = (a.class() as u8) << 6;
-    let constructed = if a.header.is_constructed() { 0x20 } else { 0 };
-    Ok(Value::Other {
-        tag: class | constructed | number,
-        contents: a.data.to_vec(),
-    })
-}
-
-fn parser_error(e: asn1_rs::Err<snmp_parser::error::SnmpError>) -> DecodeError {
-    use snmp_parser::error::SnmpError as S;
-    match e {
-        asn1_rs::Err::Incomplete(_) => DecodeError::Truncated,
-        asn1_rs::Err::Error(e) | asn1_rs::Err::Failure(e) => match e {
-            S::InvalidVersion => DecodeError::UnsupportedVersion(-1),
-            S::InvalidPduType => DecodeError::BadPduType,
-            S::BerError(e) => asn1_error(&e),
-            _ => DecodeError::Malformed,
-        },
+fn other(t: Tlv<'_>) -> Value {
+    Value::Other {
+        tag: t.tag,
+        contents: t.value.to_vec(),
     }
 }
 
-fn asn1_error(e: &asn1_rs::Error) -> DecodeError {
-    use asn1_rs::{DerConstraint as D, Error as E};
-    match e {
-        E::Incomplete(_) => DecodeError::Truncated,
-        E::InvalidLength | E::IndefiniteLengthUnexpected => DecodeError::BadLength,
-        E::DerConstraintFailed(D::IndefiniteLength) => DecodeError::BadLength,
-        E::InvalidTag
-        | E::UnknownTag(_)
-        | E::UnexpectedTag { .. }
-        | E::UnexpectedClass { .. }
-        | E::ConstructExpected
-        | E::ConstructUnexpected => DecodeError::BadTag,
-        E::IntegerTooLarge
-        | E::IntegerNegative
-        | E::BerValueError
-        | E::InvalidValue { .. }
-        | E::DerConstraintFailed(_) => DecodeError::BadValue,
-        E::StringInvalidCharset => DecodeError::BadString,
-        E::BerMaxDepth => DecodeError::TooDeep,
-        _ => DecodeError::Malformed,
+fn ipv4(c: &[u8]) -> Option<Ipv4Addr> {
+    <[u8; 4]>::try_from(c).ok().map(Ipv4Addr::from)
+}
+
+fn int32(c: &[u8]) -> Result<i32, DecodeError> {
+    i32::try_from(decode_integer(c)?).map_err(|_| DecodeError::BadValue)
+}
+
+/// An INTEGER that is never negative, such as msgAuthoritativeEngineBoots.
+fn non_negative(c: &[u8]) -> Result<u32, DecodeError> {
+    u32::try_from(decode_integer(c)?).map_err(|_| DecodeError::BadValue)
+}
+
+fn unsigned32(c: &[u8]) -> Result<u32, DecodeError> {
+    // at most 4 significant bytes, so the cast cannot truncate
+    unsigned(c, 4).map(|v| v as u32)
+}
+
+/// An unsigned application value of at most `max_bytes` significant bytes. Leading zero bytes
+/// are skipped, and a value without the zero byte that BER needs before a set top bit is read
+/// as unsigned, as net-snmp reads it: some agents send Counter32 4294967295 as `ff ff ff ff`.
+fn unsigned(c: &[u8], max_bytes: usize) -> Result<u64, DecodeError> {
+    if c.is_empty() {
+        return Err(DecodeError::BadValue);
+    }
+    let start = c.iter().position(|b| *b != 0).unwrap_or(c.len());
+    let significant = &c[start..];
+    if significant.len() > max_bytes {
+        return Err(DecodeError::BadValue);
+    }
+    Ok(significant
+        .iter()
+        .fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
+}
+
+/// A community or user name. Neither can match a configured one unless it is UTF-8.
+fn utf8(c: &[u8]) -> Result<String, DecodeError> {
+    std::str::from_utf8(c)
+        .map(str::to_owned)
+        .map_err(|_| DecodeError::BadString)
+}
+
+/// The fields of one constructed value, read in order.
+struct Fields<'a>(&'a [u8]);
+
+impl<'a> Fields<'a> {
+    fn next(&mut self) -> Result<Tlv<'a>, DecodeError> {
+        let (t, rest) = read_tlv(self.0)?;
+        self.0 = rest;
+        Ok(t)
+    }
+
+    /// The next field's contents, which must carry `want`.
+    fn expect(&mut self, want: u8) -> Result<&'a [u8], DecodeError> {
+        let (t, rest) = expect_tlv(self.0, want)?;
+        self.0 = rest;
+        Ok(t.value)
+    }
+
+    /// Every field has been read.
+    fn end(&self) -> Result<(), DecodeError> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(DecodeError::Malformed)
+        }
     }
 }

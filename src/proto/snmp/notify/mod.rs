@@ -70,7 +70,6 @@ pub const DROP_REASONS: &[&str] = &[
     "bad_oid",
     "bad_value",
     "bad_string",
-    "too_deep",
     "malformed",
 ];
 

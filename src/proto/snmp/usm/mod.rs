@@ -447,8 +447,8 @@ pub fn unprotect(
     match (&msg.data, privacy) {
         (ScopedData::Encrypted(c), Some(pk)) => decrypt_scoped(c, pk, &msg.usm, limits),
         (ScopedData::Plain(s), None) => Ok(s.clone()),
-        // the flags and the data disagree: snmp-parser decodes by the privacy flag, so this is
-        // not reachable from `decode`, only from hand-built messages
+        // the flags and the data disagree: an encrypted PDU without the privacy flag, a plain
+        // one with it
         _ => Err(UsmError::DecryptionError),
     }
 }
