@@ -196,7 +196,8 @@ impl State {
                 None => n.trap_oid.to_string(),
             });
         self.pipeline.send(Event::Log(rec));
-        self.component.success();
+        // the burst's receive time: no clock reading per trap
+        self.component.success_at(at);
     }
 
     pub(super) fn dropped(&mut self, reason: &'static str, ip: IpAddr) {

@@ -83,32 +83,42 @@ impl Oid {
     }
 
     /// Decodes OID contents strictly: no empty contents, no 0x80 padding, no arc over 2^32-1, no
-    /// unterminated arc, at most 128 arcs. (asn1-rs splits the first octet with `/ 40`, which is
-    /// wrong for `2.x` with x >= 48, so we decode ourselves.)
+    /// unterminated arc, at most 128 arcs. The first subidentifier is 40 × first + second, so
+    /// `2.x` takes every value from 80 up. One pass over the bytes: this runs for every variable
+    /// of every trap.
     pub fn from_ber_contents(contents: &[u8]) -> Result<Oid, DecodeError> {
-        let mut arcs = Vec::with_capacity(contents.len() + 1);
-        let mut rest = contents;
-        let mut first = true;
-        while !rest.is_empty() {
-            let (v, after) = read_base128(rest)?;
-            rest = after;
-            if first {
-                first = false;
-                let (a, b) = match v {
-                    0..=39 => (0, v),
-                    40..=79 => (1, v - 40),
-                    _ => (2, v - 80),
+        let mut arcs = Vec::with_capacity((contents.len() + 1).min(MAX_OID_ARCS));
+        let mut value = 0u64;
+        let mut len = 0;
+        for &b in contents {
+            if len == 0 && b == 0x80 {
+                return Err(DecodeError::BadOid);
+            }
+            value = (value << 7) | u64::from(b & 0x7f);
+            len += 1;
+            if b & 0x80 != 0 {
+                // 5 bytes hold 2^32 - 1 + 80 (the first subidentifier); a sixth is too many
+                if len == 5 {
+                    return Err(DecodeError::BadOid);
+                }
+                continue;
+            }
+            if arcs.is_empty() {
+                let (a, b) = match value {
+                    0..=39 => (0, value),
+                    40..=79 => (1, value - 40),
+                    _ => (2, value - 80),
                 };
                 arcs.push(a);
                 arcs.push(u32::try_from(b).map_err(|_| DecodeError::BadOid)?);
-            } else {
-                arcs.push(u32::try_from(v).map_err(|_| DecodeError::BadOid)?);
-            }
-            if arcs.len() > MAX_OID_ARCS {
+            } else if arcs.len() == MAX_OID_ARCS {
                 return Err(DecodeError::OidTooLong);
+            } else {
+                arcs.push(u32::try_from(value).map_err(|_| DecodeError::BadOid)?);
             }
+            (value, len) = (0, 0);
         }
-        if arcs.is_empty() {
+        if arcs.is_empty() || len != 0 {
             return Err(DecodeError::BadOid);
         }
         Ok(Oid(arcs))
@@ -121,21 +131,6 @@ fn push_base128(out: &mut Vec<u8>, v: u64) {
         let b = ((v >> (7 * i)) & 0x7f) as u8;
         out.push(if i == 0 { b } else { b | 0x80 });
     }
-}
-
-/// One base-128 arc, at most 5 bytes (enough for 2^32 - 1 + 80 in the first arc).
-fn read_base128(input: &[u8]) -> Result<(u64, &[u8]), DecodeError> {
-    if input.first() == Some(&0x80) {
-        return Err(DecodeError::BadOid);
-    }
-    let mut v = 0u64;
-    for (i, b) in input.iter().enumerate().take(5) {
-        v = (v << 7) | u64::from(b & 0x7f);
-        if b & 0x80 == 0 {
-            return Ok((v, &input[i + 1..]));
-        }
-    }
-    Err(DecodeError::BadOid)
 }
 
 impl FromStr for Oid {
@@ -189,6 +184,7 @@ mod tests {
                 "1.3.6.1.4.1.4294967295",
                 vec![0x2b, 6, 1, 4, 1, 0x8f, 0xff, 0xff, 0xff, 0x7f],
             ),
+            ("2.4294967215", vec![0x8f, 0xff, 0xff, 0xff, 0x7f]),
         ] {
             let oid: Oid = text.parse().unwrap();
             assert_eq!(oid.to_string(), text);
@@ -220,7 +216,9 @@ mod tests {
             &[][..],
             &[0x80, 1],
             &[0x2b, 0x86],
+            &[0x2b, 0x80, 1],
             &[0x2b, 0x90, 0x80, 0x80, 0x80, 0],
+            &[0x2b, 0x81, 0x80, 0x80, 0x80, 0x80, 0],
         ] {
             assert_eq!(
                 Oid::from_ber_contents(bad),
@@ -230,6 +228,12 @@ mod tests {
         }
         assert_eq!(
             Oid::from_ber_contents(&[1; 200]),
+            Err(DecodeError::OidTooLong)
+        );
+        // 0.1 and 126 more: the most an OID may have
+        assert_eq!(Oid::from_ber_contents(&[1; 127]).map(|o| o.len()), Ok(128));
+        assert_eq!(
+            Oid::from_ber_contents(&[1; 128]),
             Err(DecodeError::OidTooLong)
         );
     }
