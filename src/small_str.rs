@@ -61,18 +61,44 @@ impl SmallStr {
 }
 
 impl From<IpAddr> for SmallStr {
-    /// The address as `Display` shows it, without a heap allocation when it fits.
+    /// The address as `Display` shows it, without a heap allocation when it fits. IPv4 is
+    /// written digit by digit: `fmt` took about 5 % of the trap path's CPU, once per trap.
     fn from(ip: IpAddr) -> Self {
         let mut buf = [0u8; 48];
-        let mut w = &mut buf[..];
-        // 48 bytes hold any IPv4 or IPv6 text form.
-        if write!(w, "{ip}").is_ok() {
-            let n = 48 - w.len();
-            if let Ok(s) = std::str::from_utf8(&buf[..n]) {
-                return SmallStr::new(s);
+        let n = match ip {
+            IpAddr::V4(a) => {
+                let mut n = 0;
+                for (i, o) in a.octets().into_iter().enumerate() {
+                    if i > 0 {
+                        buf[n] = b'.';
+                        n += 1;
+                    }
+                    if o >= 100 {
+                        buf[n] = b'0' + o / 100;
+                        n += 1;
+                    }
+                    if o >= 10 {
+                        buf[n] = b'0' + o / 10 % 10;
+                        n += 1;
+                    }
+                    buf[n] = b'0' + o % 10;
+                    n += 1;
+                }
+                n
             }
+            // 48 bytes hold any IPv6 text form.
+            IpAddr::V6(a) => {
+                let mut w = &mut buf[..];
+                if write!(w, "{a}").is_err() {
+                    return SmallStr::from(a.to_string());
+                }
+                48 - w.len()
+            }
+        };
+        match std::str::from_utf8(&buf[..n]) {
+            Ok(s) => SmallStr::new(s),
+            Err(_) => SmallStr::from(ip.to_string()),
         }
-        SmallStr::from(ip.to_string())
     }
 }
 
@@ -211,6 +237,10 @@ mod tests {
             "fe80::1",
         ] {
             let ip: IpAddr = ip.parse().unwrap();
+            assert_eq!(SmallStr::from(ip).as_str(), ip.to_string());
+        }
+        for o in 0..=255u8 {
+            let ip = IpAddr::from([o, 255 - o, o / 3, 7]);
             assert_eq!(SmallStr::from(ip).as_str(), ip.to_string());
         }
     }

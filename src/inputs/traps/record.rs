@@ -24,6 +24,7 @@ use crate::inputs::DeviceInfo;
 use crate::proto::snmp::notify::Notification;
 use crate::proto::snmp::trapdb::TrapDb;
 use crate::proto::snmp::{Oid, Value, VarBind};
+use crate::small_str::SmallStr;
 
 /// Attribute names a trap record uses itself beyond every record's own fields
 /// (`event::RECORD_FIELDS`); a MIB object of such a name is not copied to the top level (it
@@ -205,7 +206,7 @@ pub fn build(n: &Notification, o: &Origin<'_>, db: &TrapDb, tags: Tags) -> (LogR
     let mut snmp = Members(String::with_capacity(64));
     snmp.text("pdu", if n.inform { "inform" } else { "trap" });
     if let Some(v1) = &n.v1 {
-        snmp.text("agent_address", &v1.agent_addr.to_string());
+        snmp.text("agent_address", &SmallStr::from(IpAddr::V4(v1.agent_addr)));
     }
     if let Some(u) = &n.user {
         snmp.text("user", u);
@@ -217,16 +218,18 @@ pub fn build(n: &Notification, o: &Origin<'_>, db: &TrapDb, tags: Tags) -> (LogR
     m.0.push_str(&snmp.0);
     m.0.push('}');
 
-    let peer = o.peer.to_string();
+    let peer = SmallStr::from(o.peer);
     message.push_str(" from ");
-    let hostname = match o.device.and_then(|d| d.name.clone()) {
+    let hostname = match o.device.and_then(|d| d.name.as_deref()) {
         Some(name) => {
-            let _ = write!(message, "{name} ({peer})");
-            name
+            for part in [name, " (", &peer, ")"] {
+                message.push_str(part);
+            }
+            SmallStr::new(name)
         }
         None => {
             message.push_str(&peer);
-            peer.clone()
+            peer
         }
     };
     // Resolved variables at the top level: the last of one name wins, as in Datadog's.
