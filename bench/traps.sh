@@ -22,8 +22,8 @@
 # waits in its socket buffer). The trap is counted in each file by its step marker; "lossless"
 # means every trap sent in the step was written. CPU is utime+stime of the receiver's PID from
 # /proc over the step and its drain, per trap written; the generator's CPU and the rest of the
-# machine ("others": builds of other people) are shown beside it, because on 2 cores they
-# compete with the receiver.
+# machine ("others": builds of other people; "stolen": the hypervisor's steal time) are shown
+# beside it, because on 2 cores they compete with the receiver.
 #
 # Results: target/bench/traps/summary.md (also printed). Needs snmptrapd (Debian snmptrapd).
 #
@@ -76,7 +76,8 @@ trap stop_all EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
-box_ticks() { awk '$1 == "cpu" { t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t }' /proc/stat; }
+# box_ticks: busy (steal included), stolen by the hypervisor (steal, column 9), all
+box_ticks() { awk '$1 == "cpu" { t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, $9, t }' /proc/stat; }
 rcvbuf_errors() { awk '$1 == "Udp:" && $2 ~ /^[0-9]+$/ { print $6 }' /proc/net/snmp; }
 rss_kb() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status"; }
 hwm_kb() { awk '$1 == "VmHWM:" { print $2 }' "/proc/$1/status"; }
@@ -147,8 +148,8 @@ drained() {
 written() { grep -a -c -F -- "\"$2-" "$WORK/$1.out" || true; }
 
 busy_pct() { # machine busy % (of nproc × 100) over 0.5 s
-  local b0 a0 b1 a1
-  read -r b0 a0 < <(box_ticks); sleep 0.5; read -r b1 a1 < <(box_ticks)
+  local b0 s0 a0 b1 s1 a1
+  read -r b0 s0 a0 < <(box_ticks); sleep 0.5; read -r b1 s1 a1 < <(box_ticks)
   awk -v b=$((b1 - b0)) -v a=$((a1 - a0)) -v n="$(nproc)" 'BEGIN { printf "%.0f", (a > 0 ? 100 * n * b / a : 0) }'
 }
 wait_quiet() { # up to 20 s for the machine to drop below OTHERS_MAX % busy
@@ -157,28 +158,31 @@ wait_quiet() { # up to 20 s for the machine to drop below OTHERS_MAX % busy
   echo "the machine stayed busy for 20 s; measuring anyway" >&2
 }
 
-# measure NAME RATE RUN : one step; appends a row, sets LOST, CPU_US and OTHERS
+# measure NAME RATE RUN : one step; appends a row, sets LOST, CPU_US and OTHERS (other
+# programs and the hypervisor's steal together)
 measure() {
   local name=$1 rate=$2 run=$3 pid=${PID[$1]} port=${PORT[$1]}
-  local t0 t1 b0 a0 b1 a1 e0 e1 j sent gen got wps cpu_pct gen_pct
+  local t0 t1 b0 s0 a0 b1 s1 a1 e0 e1 j sent gen got wps cpu_pct gen_pct stolen
   : >"$WORK/$name.out" # every receiver appends, so this empties it safely
   wait_quiet
-  t0=$(cpu_ticks "$pid"); read -r b0 a0 < <(box_ticks); e0=$(rcvbuf_errors)
+  t0=$(cpu_ticks "$pid"); read -r b0 s0 a0 < <(box_ticks); e0=$(rcvbuf_errors)
   j=$("$LOAD" "127.0.0.1:$port" "$rate" "$STEP_SECS" 4 "$run")
   drained "$name"
-  t1=$(cpu_ticks "$pid"); read -r b1 a1 < <(box_ticks); e1=$(rcvbuf_errors)
+  t1=$(cpu_ticks "$pid"); read -r b1 s1 a1 < <(box_ticks); e1=$(rcvbuf_errors)
   got=$(written "$name" "$run")
   echo "$j" >>"$WORK/steps.jsonl"
   sent=$(field "$j" sent); gen=$(field "$j" cpu_s)
   LOST=$((sent - got))
-  read -r CPU_US cpu_pct gen_pct OTHERS wps < <(awk -v t=$((t1 - t0)) -v c="$CLK" -v n="$got" \
-    -v busy=$((b1 - b0)) -v all=$((a1 - a0)) -v g="$gen" -v cpus="$(nproc)" -v secs="$STEP_SECS" 'BEGIN {
+  read -r CPU_US cpu_pct gen_pct OTHERS stolen wps < <(awk -v t=$((t1 - t0)) -v c="$CLK" -v n="$got" \
+    -v busy=$((b1 - b0)) -v st=$((s1 - s0)) -v all=$((a1 - a0)) -v g="$gen" -v cpus="$(nproc)" \
+    -v secs="$STEP_SECS" 'BEGIN {
       wall = all / c / cpus; if (wall <= 0) wall = 1
-      recv = t / c; o = busy / c - recv - g; if (o < 0) o = 0
-      printf "%s %.0f %.0f %.0f %.0f\n", (n > 0 ? sprintf("%.1f", recv / n * 1e6) : "-"),
-        100 * recv / wall, 100 * g / secs, 100 * o / wall, n / secs }')
-  echo "| $rate | $name | $sent | $got | $LOST | $((e1 - e0)) | $wps | $CPU_US | $cpu_pct | $gen_pct | $OTHERS |" >>"$WORK/summary.md"
-  echo "$name $rate/s: sent $sent written $got (others ${OTHERS}%)" >&2
+      recv = t / c; o = (busy - st) / c - recv - g; if (o < 0) o = 0
+      printf "%s %.0f %.0f %.0f %.0f %.0f\n", (n > 0 ? sprintf("%.1f", recv / n * 1e6) : "-"),
+        100 * recv / wall, 100 * g / secs, 100 * o / wall, 100 * st / c / wall, n / secs }')
+  echo "| $rate | $name | $sent | $got | $LOST | $((e1 - e0)) | $wps | $CPU_US | $cpu_pct | $gen_pct | $OTHERS | $stolen |" >>"$WORK/summary.md"
+  OTHERS=$((OTHERS + stolen))
+  echo "$name $rate/s: sent $sent written $got (others and stolen ${OTHERS}%)" >&2
 }
 
 {
@@ -187,10 +191,11 @@ measure() {
   echo "Offered-rate steps of ${STEP_SECS} s, SNMPv2c linkDown with 4 variables, 4 source ports;"
   echo "socket buffer requested ${RCVBUF} B (granted: snmptrapd $(granted "$SPORT"), nocbox $(granted "$NPORT"))."
   echo "Machine: $(nproc) CPUs, busy $(busy_pct) % before the run; 'others' is the CPU other"
-  echo "programs used during the step (% of $(($(nproc) * 100)))."
+  echo "programs used during the step and 'stolen' the time the hypervisor gave the VM's CPUs to"
+  echo "other guests (/proc/stat steal), both in % of $(($(nproc) * 100))."
   echo
-  echo "| offered/s | receiver | sent | written | lost | RcvbufErrors Δ | written/s | receiver CPU µs per trap | receiver CPU % | generator CPU % | others % |"
-  echo "|---|---|---|---|---|---|---|---|---|---|---|"
+  echo "| offered/s | receiver | sent | written | lost | RcvbufErrors Δ | written/s | receiver CPU µs per trap | receiver CPU % | generator CPU % | others % | stolen % |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 } >"$WORK/summary.md"
 
 declare -A best=() lossy=() best_cpu=()
@@ -202,7 +207,7 @@ for rate in $RATES; do
     [ "${lossy[$name]}" -ge 2 ] && continue
     measure "$name" "$rate" "${name:0:1}${name: -1}$step"
     if [ "$LOST" -gt 0 ] && [ "$OTHERS" -gt "$OTHERS_MAX" ]; then
-      echo "$name $rate/s: other programs used ${OTHERS}%; measuring again" >&2
+      echo "$name $rate/s: other programs and steal took ${OTHERS}%; measuring again" >&2
       measure "$name" "$rate" "${name:0:1}${name: -1}${step}r"
     fi
     if [ "$LOST" -eq 0 ]; then
