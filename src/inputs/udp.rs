@@ -234,6 +234,51 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn many_datagrams_keep_their_senders_and_order_over_ipv4_and_ipv6() {
+        for host in ["127.0.0.1", "[::1]"] {
+            let sock = bind(format!("{host}:0").parse().unwrap(), 8 << 20, "test").unwrap();
+            let to = sock.local_addr().unwrap();
+            let a = std::net::UdpSocket::bind(format!("{host}:0")).unwrap();
+            let b = std::net::UdpSocket::bind(format!("{host}:0")).unwrap();
+            let sender = |i: usize| if i.is_multiple_of(3) { &b } else { &a };
+            // more than one burst
+            for i in 0..400 {
+                sender(i)
+                    .send_to(format!("datagram {i}").as_bytes(), to)
+                    .unwrap();
+            }
+            let (tx, mut rx) = mpsc::channel(QUEUE);
+            let stop = CancellationToken::new();
+            let on = Receive {
+                admit: |_| true,
+                error: |e: std::io::Error| panic!("{e}"),
+                tick: || {},
+            };
+            let task = tokio::spawn({
+                let stop = stop.clone();
+                async move { receive(&sock, tx, stop, on).await }
+            });
+            let mut got = Vec::new();
+            while got.len() < 400 {
+                let batch = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+                    .await
+                    .expect("a burst")
+                    .expect("the receiver is running");
+                got.extend(
+                    (batch.datagrams.iter())
+                        .map(|(d, p)| (String::from_utf8(d.to_vec()).unwrap(), *p)),
+                );
+            }
+            stop.cancel();
+            task.await.unwrap();
+            let want: Vec<(String, SocketAddr)> = (0..400)
+                .map(|i| (format!("datagram {i}"), sender(i).local_addr().unwrap()))
+                .collect();
+            assert_eq!(got, want, "{host}");
+        }
+    }
+
+    #[tokio::test]
     async fn kernel_drop_counter_is_found_for_a_bound_socket() {
         let s = bind("127.0.0.1:0".parse().unwrap(), 1 << 20, "syslog").unwrap();
         let ino = socket_inode(&s).unwrap();
