@@ -7,10 +7,13 @@
 //! **Must not:** panic on input, or let one datagram allocate without bound: [`Limits`] caps the
 //! message size and the varbind count, and OIDs are capped at 128 arcs.
 //!
-//! **What rejects a whole message:** an Integer32 value, request-id or other PDU field outside
-//! 32 bits, a community or user name that is not UTF-8 (it could not match a configured one), a
-//! zero-length INTEGER or unsigned value, and a constructed value with fields missing or left
-//! over. A value of a type SNMPv2 does not define is kept ([`Value::Other`]).
+//! **Strict and lenient:** besides BER that does not frame and the [`Limits`], a message is
+//! refused for, among others, an integer out of its type's range, a zero-length INTEGER or
+//! unsigned value, a community or user name that is not UTF-8 (it could not match a configured
+//! one), a constructed value with fields missing or left over, and v3 data that disagrees with
+//! the privacy flag. It is taken with a negative request-id, an unsigned value of four bytes
+//! without BER's leading zero byte, and a variable of a type SNMPv2 does not define (kept as
+//! [`Value::Other`]).
 
 use std::net::Ipv4Addr;
 

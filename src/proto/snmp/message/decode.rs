@@ -68,8 +68,12 @@ pub fn decode_scoped_pdu(bytes: &[u8], limits: &Limits) -> Result<ScopedPdu, Dec
 /// msgVersion 3 is read; the rest of the message (RFC 3412 §6).
 fn v3(r: &mut Fields<'_>, limits: &Limits) -> Result<V3Message, DecodeError> {
     let mut global = Fields(r.expect(tag::SEQUENCE)?);
+    // msgID and msgMaxSize are never negative (RFC 3412 §6)
     let msg_id = int32(global.expect(tag::INTEGER)?)?;
     let max_size = int32(global.expect(tag::INTEGER)?)?;
+    if msg_id < 0 || max_size < 0 {
+        return Err(DecodeError::BadValue);
+    }
     let flags = match global.expect(tag::OCTET_STRING)? {
         [f] => MsgFlags(*f),
         _ => return Err(DecodeError::BadValue),
@@ -93,10 +97,11 @@ fn v3(r: &mut Fields<'_>, limits: &Limits) -> Result<V3Message, DecodeError> {
         priv_params: p.expect(tag::OCTET_STRING)?.to_vec(),
     };
     p.end()?;
+    // msgData is an encryptedPDU exactly when the privacy flag is set (RFC 3412 §7.2 step 2)
     let data = r.next()?;
-    let data = match data.tag {
-        tag::SEQUENCE => ScopedData::Plain(scoped_pdu(data.value, limits)?),
-        tag::OCTET_STRING => ScopedData::Encrypted(data.value.to_vec()),
+    let data = match (data.tag, flags.privacy()) {
+        (tag::SEQUENCE, false) => ScopedData::Plain(scoped_pdu(data.value, limits)?),
+        (tag::OCTET_STRING, true) => ScopedData::Encrypted(data.value.to_vec()),
         _ => return Err(DecodeError::BadTag),
     };
     Ok(V3Message {
@@ -120,8 +125,10 @@ fn scoped_pdu(contents: &[u8], limits: &Limits) -> Result<ScopedPdu, DecodeError
     Ok(scoped)
 }
 
-/// A PDU. A v1 message carries only Get, GetNext, Response, Set and Trap (RFC 1157 §4.1); later
-/// versions carry every PDU, the v1 Trap included.
+/// A PDU. A v1 message carries only Get, GetNext, Response, Set and Trap (RFC 1157 §4.1). v2c
+/// and v3 messages may carry any of them; RFC 3416 has no Trap-PDU, but a v1 Trap in a v2c
+/// message is read rather than refused (as snmp-parser did), and the notification layer
+/// decides what to do with it.
 fn pdu(t: Tlv<'_>, v1: bool, limits: &Limits) -> Result<Pdu, DecodeError> {
     // PDU tags are context-specific and constructed: 0xA0 + the PDU number.
     if t.tag & 0xe0 != tag::PDU_BASE || (v1 && t.tag > tag::PDU_BASE + 4) {
@@ -195,6 +202,10 @@ fn value(t: Tlv<'_>) -> Result<Value, DecodeError> {
         tag::TIMETICKS => Value::TimeTicks(unsigned32(c)?),
         tag::OPAQUE => Value::Opaque(c.to_vec()),
         tag::COUNTER64 => Value::Counter64(unsigned(c, 8)?),
+        // the exceptions are NULLs under context tags
+        tag::NO_SUCH_OBJECT | tag::NO_SUCH_INSTANCE | tag::END_OF_MIB_VIEW if !c.is_empty() => {
+            return Err(DecodeError::BadValue)
+        }
         tag::NO_SUCH_OBJECT => Value::NoSuchObject,
         tag::NO_SUCH_INSTANCE => Value::NoSuchInstance,
         tag::END_OF_MIB_VIEW => Value::EndOfMibView,
@@ -232,11 +243,12 @@ fn unsigned32(c: &[u8]) -> Result<u32, DecodeError> {
     unsigned(c, 4).map(|v| v as u32)
 }
 
-/// An unsigned application value of at most `max_bytes` significant bytes. Leading zero bytes
-/// are skipped, and a value without the zero byte that BER needs before a set top bit is read
-/// as unsigned, as net-snmp reads it: some agents send Counter32 4294967295 as `ff ff ff ff`.
+/// An unsigned application value of at most `max_bytes` significant bytes, in at most 9 bytes.
+/// Leading zero bytes are skipped, and a value without the zero byte that BER needs before a
+/// set top bit is read as unsigned: some agents send Counter32 4294967295 as `ff ff ff ff`,
+/// which net-snmp reads the same way (for four bytes; it sign-extends shorter ones).
 fn unsigned(c: &[u8], max_bytes: usize) -> Result<u64, DecodeError> {
-    if c.is_empty() {
+    if c.is_empty() || c.len() > 9 {
         return Err(DecodeError::BadValue);
     }
     let start = c.iter().position(|b| *b != 0).unwrap_or(c.len());
@@ -260,7 +272,11 @@ fn utf8(c: &[u8]) -> Result<String, DecodeError> {
 struct Fields<'a>(&'a [u8]);
 
 impl<'a> Fields<'a> {
+    /// The next field; a field missing from a complete value is `Malformed`, not `Truncated`.
     fn next(&mut self) -> Result<Tlv<'a>, DecodeError> {
+        if self.0.is_empty() {
+            return Err(DecodeError::Malformed);
+        }
         let (t, rest) = read_tlv(self.0)?;
         self.0 = rest;
         Ok(t)
@@ -268,8 +284,10 @@ impl<'a> Fields<'a> {
 
     /// The next field's contents, which must carry `want`.
     fn expect(&mut self, want: u8) -> Result<&'a [u8], DecodeError> {
-        let (t, rest) = expect_tlv(self.0, want)?;
-        self.0 = rest;
+        let t = self.next()?;
+        if t.tag != want {
+            return Err(DecodeError::BadTag);
+        }
         Ok(t.value)
     }
 

@@ -495,13 +495,14 @@ fn long_len(n: usize) -> Vec<u8> {
 }
 
 /// The decoder against the one it replaced (snmp-parser 0.11 and our conversion, `oracle.rs`) on
-/// real packets, every PDU shape and 2,000 byte mutations of each. Where both decode, the result
+/// real packets, every PDU shape and 1,999 byte mutations of each. Where both decode, the result
 /// is mostly the same; where snmp-parser decodes and ours refuses or differs, snmp-parser had
 /// skipped or misread part of the bytes (a zero-length number read as an empty OCTET STRING,
 /// fields left over inside a SEQUENCE, a varbind's tag, a PDU's length or an OID's constructed
 /// bit not checked), so its result does not encode back to them. Where only ours decodes (a
-/// negative request-id, `ff ff ff ff` as a Counter32, a type SNMPv2 does not define) and
-/// everywhere else, what ours decodes encodes and decodes to itself.
+/// negative request-id, `ff ff ff ff` as a Counter32, a type SNMPv2 does not define), snmp-parser
+/// refused a value or a tag, never a frame; and everywhere, what ours decodes encodes to bytes
+/// that decode to the same value.
 #[test]
 fn decodes_as_snmp_parser_did_except_where_documented() {
     let limits = Limits::default();
@@ -536,7 +537,18 @@ fn decodes_as_snmp_parser_did_except_where_documented() {
                     assert_ne!(encode(&theirs), b, "decoded otherwise than snmp-parser");
                     stricter += 1;
                 }
-                (Ok(_), Err(_)) => tolerated += 1,
+                (Ok(_), Err(e)) => {
+                    // a value or tag snmp-parser refused, never a frame it could not read
+                    assert!(
+                        matches!(
+                            e,
+                            DecodeError::BadValue | DecodeError::BadTag | DecodeError::BadOid
+                        ),
+                        "took what snmp-parser refused as {e:?}: {}",
+                        hexdump(&b)
+                    );
+                    tolerated += 1
+                }
                 (Err(_), Err(_)) => both_refused += 1,
             }
         }
@@ -629,10 +641,47 @@ fn odd_but_readable_traps_are_taken_and_misencoded_ones_refused() {
         "bad_value",
         "a NULL with contents"
     );
+    assert_eq!(
+        refused(&[0x80, 0x01, 0x00]),
+        "bad_value",
+        "noSuchObject with contents"
+    );
     // a field left over inside the varbind
     assert_eq!(refused(&[0x05, 0x00, 0x05, 0x00]), "malformed");
     // a v1 message carries no SNMPv2 PDUs
     let mut v1 = trap_with(1, &[0x05, 0x00]);
     v1[4] = 0; // version 1 → 0
     assert_eq!(decode(&v1).unwrap_err().reason(), "bad_pdu_type");
+}
+
+#[test]
+fn v3_data_must_match_the_privacy_flag_and_ids_are_not_negative() {
+    // msgFlags is the OCTET STRING of one byte after msgMaxSize: 04 01 xx
+    let flags_at = |b: &[u8], now: u8| {
+        b.windows(3)
+            .position(|w| w == [0x04, 0x01, now])
+            .expect("msgFlags")
+            + 2
+    };
+    // authNoPriv with the privacy flag set: the ScopedPDU is plain
+    let plain = hex(V3_SHA256_AUTH_TRAP);
+    assert!(decode(&plain).is_ok());
+    let mut b = plain.clone();
+    b[flags_at(&plain, 0x01)] = 0x03;
+    assert_eq!(decode(&b).unwrap_err().reason(), "bad_tag");
+    // authPriv without it: the ScopedPDU is encrypted
+    let enc = hex(V3_SHA_AES_TRAP);
+    assert!(decode(&enc).is_ok());
+    let mut b = enc.clone();
+    b[flags_at(&enc, 0x03)] = 0x01;
+    assert_eq!(decode(&b).unwrap_err().reason(), "bad_tag");
+    // a negative msgID (02 04 2a 76 3e 0b → aa 76 3e 0b)
+    let id_at = enc
+        .windows(4)
+        .position(|w| w == [0x02, 0x04, 0x2a, 0x76])
+        .expect("msgID")
+        + 2;
+    let mut b = enc.clone();
+    b[id_at] = 0xaa;
+    assert_eq!(decode(&b).unwrap_err().reason(), "bad_value");
 }

@@ -447,8 +447,8 @@ pub fn unprotect(
     match (&msg.data, privacy) {
         (ScopedData::Encrypted(c), Some(pk)) => decrypt_scoped(c, pk, &msg.usm, limits),
         (ScopedData::Plain(s), None) => Ok(s.clone()),
-        // the flags and the data disagree: an encrypted PDU without the privacy flag, a plain
-        // one with it
+        // the flags and the data disagree: `decode` refuses that, so only a hand-built message
+        // gets here
         _ => Err(UsmError::DecryptionError),
     }
 }
