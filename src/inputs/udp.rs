@@ -194,16 +194,15 @@ pub(crate) async fn receive<A, E, T>(
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn bursts_are_cut_by_size_keep_the_order_and_end_with_the_receiver() {
-        let sock = bind("127.0.0.1:0".parse().unwrap(), 8 << 20, "test").unwrap();
-        let to = sock.local_addr().unwrap();
-        let sender = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-        let big = 60_000;
-        for i in 0..10u8 {
-            sender.send_to(&vec![i; big], to).unwrap();
-        }
-        let (tx, mut rx) = mpsc::channel(QUEUE);
+    /// The receive task on `sock`, started: its batches, its stop token and its handle.
+    fn start(
+        sock: UdpSocket,
+    ) -> (
+        mpsc::Receiver<Batch>,
+        CancellationToken,
+        tokio::task::JoinHandle<()>,
+    ) {
+        let (tx, rx) = mpsc::channel(QUEUE);
         let stop = CancellationToken::new();
         let on = Receive {
             admit: |_| true,
@@ -214,12 +213,29 @@ mod tests {
             let stop = stop.clone();
             async move { receive(&sock, tx, stop, on).await }
         });
+        (rx, stop, task)
+    }
+
+    async fn next_batch(rx: &mut mpsc::Receiver<Batch>) -> Batch {
+        tokio::time::timeout(Duration::from_secs(5), rx.recv())
+            .await
+            .expect("a burst")
+            .expect("the receiver is running")
+    }
+
+    #[tokio::test]
+    async fn bursts_are_cut_by_size_keep_the_order_and_end_with_the_receiver() {
+        let sock = bind("127.0.0.1:0".parse().unwrap(), 8 << 20, "test").unwrap();
+        let to = sock.local_addr().unwrap();
+        let sender = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let big = 60_000;
+        for i in 0..10u8 {
+            sender.send_to(&vec![i; big], to).unwrap();
+        }
+        let (mut rx, stop, task) = start(sock);
         let mut got = Vec::new();
         while got.len() < 10 {
-            let b = tokio::time::timeout(Duration::from_secs(5), rx.recv())
-                .await
-                .expect("a burst")
-                .expect("the receiver is running");
+            let b = next_batch(&mut rx).await;
             // 256 KiB of 60 kB datagrams: five at most, never all ten in one burst
             assert!(b.datagrams.len() <= 5, "{} in one burst", b.datagrams.len());
             got.extend(b.datagrams.iter().map(|(d, _)| (d[0], d.len())));
@@ -247,23 +263,10 @@ mod tests {
                     .send_to(format!("datagram {i}").as_bytes(), to)
                     .unwrap();
             }
-            let (tx, mut rx) = mpsc::channel(QUEUE);
-            let stop = CancellationToken::new();
-            let on = Receive {
-                admit: |_| true,
-                error: |e: std::io::Error| panic!("{e}"),
-                tick: || {},
-            };
-            let task = tokio::spawn({
-                let stop = stop.clone();
-                async move { receive(&sock, tx, stop, on).await }
-            });
+            let (mut rx, stop, task) = start(sock);
             let mut got = Vec::new();
             while got.len() < 400 {
-                let batch = tokio::time::timeout(Duration::from_secs(5), rx.recv())
-                    .await
-                    .expect("a burst")
-                    .expect("the receiver is running");
+                let batch = next_batch(&mut rx).await;
                 got.extend(
                     (batch.datagrams.iter())
                         .map(|(d, p)| (String::from_utf8(d.to_vec()).unwrap(), *p)),
