@@ -104,7 +104,7 @@ pub fn push_key(buf: &mut Vec<u8>, key: &str) {
 }
 
 /// `v`'s decimal digits, written into the end of `digits`, without `fmt`.
-fn digits(mut v: u64, digits: &mut [u8; 20]) -> &[u8] {
+pub(crate) fn digits(mut v: u64, digits: &mut [u8; 20]) -> &[u8] {
     let mut at = digits.len();
     loop {
         at -= 1;

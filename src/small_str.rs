@@ -67,22 +67,15 @@ impl From<IpAddr> for SmallStr {
         let mut buf = [0u8; 48];
         let n = match ip {
             IpAddr::V4(a) => {
-                let mut n = 0;
+                let (mut n, mut d) = (0, [0u8; 20]);
                 for (i, o) in a.octets().into_iter().enumerate() {
                     if i > 0 {
                         buf[n] = b'.';
                         n += 1;
                     }
-                    if o >= 100 {
-                        buf[n] = b'0' + o / 100;
-                        n += 1;
-                    }
-                    if o >= 10 {
-                        buf[n] = b'0' + o / 10 % 10;
-                        n += 1;
-                    }
-                    buf[n] = b'0' + o % 10;
-                    n += 1;
+                    let octet = crate::json::digits(o.into(), &mut d);
+                    buf[n..n + octet.len()].copy_from_slice(octet);
+                    n += octet.len();
                 }
                 n
             }
