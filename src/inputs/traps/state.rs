@@ -128,14 +128,21 @@ pub(super) struct State {
 }
 
 impl State {
-    /// Handles one message from `ip`, received `at`; returns what to send back (an inform's
+    /// Handles one message from `ip`, received `at`, `since_start` after our engine started
+    /// (read once per UDP burst, like `at`); returns what to send back (an inform's
     /// Response or a Report). A Response counts as an acknowledgement once it is produced: a
     /// reply the caller then fails to send is counted by [`State::send_failed`].
-    pub(super) fn handle(&mut self, data: &[u8], ip: IpAddr, at: DateTime<Utc>) -> Option<Vec<u8>> {
+    pub(super) fn handle(
+        &mut self,
+        data: &[u8],
+        ip: IpAddr,
+        at: DateTime<Utc>,
+        since_start: Duration,
+    ) -> Option<Vec<u8>> {
         self.c.datagrams.inc();
         self.c.bytes.add(data.len() as u64);
         self.sources.count(ip);
-        let out = self.receiver.handle(data, self.started.elapsed());
+        let out = self.receiver.handle(data, since_start);
         if out.reply.is_some() && out.report.is_none() {
             self.c.acknowledged.inc();
         }

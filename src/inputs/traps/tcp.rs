@@ -86,7 +86,11 @@ async fn connection(
         loop {
             match frame_len(&buf, max_message) {
                 Ok(Some(n)) => {
-                    let reply = lock(shared).handle(&buf[..n], ip, Utc::now());
+                    let reply = {
+                        let mut st = lock(shared);
+                        let since_start = st.started.elapsed();
+                        st.handle(&buf[..n], ip, Utc::now(), since_start)
+                    };
                     buf.drain(..n);
                     if let Some(r) = reply {
                         let sent = tokio::time::timeout(WRITE_TIMEOUT, stream.write_all(&r)).await;

@@ -6,6 +6,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use tokio::net::UdpSocket;
@@ -37,8 +38,9 @@ async fn handle(mut rx: mpsc::Receiver<Batch>, sock: Arc<UdpSocket>, shared: Sha
     while let Some(batch) = rx.recv().await {
         {
             let mut st = lock(&shared);
+            let since_start = st.started.elapsed();
             for (data, peer) in batch.datagrams {
-                datagram(&mut st, &sock, &data, peer, batch.at);
+                datagram(&mut st, &sock, &data, peer, batch.at, since_start);
             }
         }
         // Let the outputs have a turn between bursts.
@@ -46,8 +48,16 @@ async fn handle(mut rx: mpsc::Receiver<Batch>, sock: Arc<UdpSocket>, shared: Sha
     }
 }
 
-fn datagram(st: &mut State, sock: &UdpSocket, data: &[u8], peer: SocketAddr, at: DateTime<Utc>) {
-    if let Some(reply) = st.handle(data, canonical(peer.ip()), at) {
+/// `at` and `since_start`: the burst's receive time (see [`State::handle`]).
+fn datagram(
+    st: &mut State,
+    sock: &UdpSocket,
+    data: &[u8],
+    peer: SocketAddr,
+    at: DateTime<Utc>,
+    since_start: Duration,
+) {
+    if let Some(reply) = st.handle(data, canonical(peer.ip()), at, since_start) {
         // Never wait on a send: a full socket buffer loses this reply, and the sender retries.
         if sock.try_send_to(&reply, peer).is_err() {
             st.send_failed();
