@@ -174,11 +174,11 @@ impl Measured {
 /// `chronyd -Q` as a client, optionally authenticating with key `id` from a chrony key file:
 /// Ok(what it measured) or Err(its output).
 pub fn chronyd_query(server: SocketAddr, key: Option<(&Path, u32)>) -> Result<Measured, String> {
-    // chronyd writes its measurements log as the user it drops privileges to.
     let logdir = scratch("chronyd-q");
-    std::fs::set_permissions(&logdir, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
     let mut cmd = Command::new(which("chronyd"));
-    cmd.args(["-Q", "-t", "5"])
+    // `-u root`: as root chronyd would drop to its own user, which may not reach a scratch dir
+    // under a private home (it does nothing when we are not root).
+    cmd.args(["-u", "root", "-Q", "-t", "5"])
         .arg(format!("logdir {}", logdir.display()))
         .arg("log measurements");
     let mut server_line = format!(
