@@ -29,17 +29,7 @@ pub fn decode(bytes: &[u8]) -> Result<Message, DecodeError> {
 
 /// Decodes a v1, v2c or v3 message. A v3 message with privacy keeps its ScopedPDU encrypted.
 pub fn decode_with(bytes: &[u8], limits: &Limits) -> Result<Message, DecodeError> {
-    if bytes.len() > limits.max_message_size {
-        return Err(DecodeError::TooLarge {
-            len: bytes.len(),
-            max: limits.max_message_size,
-        });
-    }
-    let (outer, rest) = expect_tlv(bytes, tag::SEQUENCE)?;
-    if !rest.is_empty() {
-        return Err(DecodeError::TrailingData);
-    }
-    let mut r = Fields(outer.value);
+    let mut r = Fields(outer_frame(bytes, limits)?);
     let version = decode_integer(r.expect(tag::INTEGER)?)?;
     let message = match version {
         0 | 1 => Message::Community(CommunityMessage {
@@ -66,6 +56,22 @@ pub fn decode_scoped_pdu(bytes: &[u8], limits: &Limits) -> Result<ScopedPdu, Dec
 }
 
 /// msgVersion 3 is read; the rest of the message (RFC 3412 §6).
+/// The contents of the message's one outer SEQUENCE, after the size limit; nothing may follow
+/// it.
+pub(super) fn outer_frame<'a>(bytes: &'a [u8], limits: &Limits) -> Result<&'a [u8], DecodeError> {
+    if bytes.len() > limits.max_message_size {
+        return Err(DecodeError::TooLarge {
+            len: bytes.len(),
+            max: limits.max_message_size,
+        });
+    }
+    let (outer, rest) = expect_tlv(bytes, tag::SEQUENCE)?;
+    if !rest.is_empty() {
+        return Err(DecodeError::TrailingData);
+    }
+    Ok(outer.value)
+}
+
 fn v3(r: &mut Fields<'_>, limits: &Limits) -> Result<V3Message, DecodeError> {
     let mut global = Fields(r.expect(tag::SEQUENCE)?);
     // msgID and msgMaxSize are never negative (RFC 3412 §6)

@@ -13,18 +13,10 @@ use super::super::*;
 
 /// Decodes a v1, v2c or v3 message. A v3 message with privacy keeps its ScopedPDU encrypted.
 pub fn decode_with(bytes: &[u8], limits: &Limits) -> Result<Message, DecodeError> {
-    if bytes.len() > limits.max_message_size {
-        return Err(DecodeError::TooLarge {
-            len: bytes.len(),
-            max: limits.max_message_size,
-        });
-    }
-    // The outer frame and the version, checked here for precise reasons.
-    let (outer, rest) = expect_tlv(bytes, tag::SEQUENCE)?;
-    if !rest.is_empty() {
-        return Err(DecodeError::TrailingData);
-    }
-    let (version, _) = expect_tlv(outer.value, tag::INTEGER)?;
+    // The outer frame (the same check as the new decoder's) and the version, checked here for
+    // precise reasons.
+    let outer = super::super::decode::outer_frame(bytes, limits)?;
+    let (version, _) = expect_tlv(outer, tag::INTEGER)?;
     match decode_integer(version.value)? {
         0 | 1 | 3 => {}
         v => return Err(DecodeError::UnsupportedVersion(v)),
