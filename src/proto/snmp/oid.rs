@@ -84,45 +84,49 @@ impl Oid {
 
     /// Decodes OID contents strictly: no empty contents, no 0x80 padding, no arc over 2^32-1, no
     /// unterminated arc, at most 128 arcs. The first subidentifier is 40 × first + second, so
-    /// `2.x` takes every value from 80 up. One pass over the bytes: this runs for every variable
-    /// of every trap.
+    /// `2.x` takes every value from 80 up. One pass over the bytes, with a short path for the
+    /// one-byte arcs most OIDs are made of: this runs for every variable of every trap.
     pub fn from_ber_contents(contents: &[u8]) -> Result<Oid, DecodeError> {
         let mut arcs = Vec::with_capacity((contents.len() + 1).min(MAX_OID_ARCS));
-        let mut value = 0u64;
-        let mut len = 0;
-        for &b in contents {
-            if len == 0 && b == 0x80 {
-                return Err(DecodeError::BadOid);
-            }
-            value = (value << 7) | u64::from(b & 0x7f);
-            len += 1;
-            if b & 0x80 != 0 {
-                // 5 bytes hold 2^32 - 1 + 80 (the first subidentifier); a sixth is too many
-                if len == 5 {
-                    return Err(DecodeError::BadOid);
-                }
-                continue;
-            }
-            if arcs.is_empty() {
-                let (a, b) = match value {
-                    0..=39 => (0, value),
-                    40..=79 => (1, value - 40),
-                    _ => (2, value - 80),
-                };
-                arcs.push(a);
-                arcs.push(u32::try_from(b).map_err(|_| DecodeError::BadOid)?);
-            } else if arcs.len() == MAX_OID_ARCS {
-                return Err(DecodeError::OidTooLong);
+        let mut rest = contents;
+        let (a, b) = match subidentifier(&mut rest)? {
+            v @ 0..=39 => (0, v),
+            v @ 40..=79 => (1, v - 40),
+            v => (2, v - 80),
+        };
+        arcs.push(a);
+        arcs.push(u32::try_from(b).map_err(|_| DecodeError::BadOid)?);
+        while let [b, tail @ ..] = rest {
+            let arc = if *b < 0x80 {
+                rest = tail;
+                u32::from(*b)
             } else {
-                arcs.push(u32::try_from(value).map_err(|_| DecodeError::BadOid)?);
+                u32::try_from(subidentifier(&mut rest)?).map_err(|_| DecodeError::BadOid)?
+            };
+            if arcs.len() == MAX_OID_ARCS {
+                return Err(DecodeError::OidTooLong);
             }
-            (value, len) = (0, 0);
-        }
-        if arcs.is_empty() || len != 0 {
-            return Err(DecodeError::BadOid);
+            arcs.push(arc);
         }
         Ok(Oid(arcs))
     }
+}
+
+/// Takes one subidentifier (base 128, high bit set on all but its last byte) off the front of
+/// `rest`. 5 bytes hold 2^32 - 1 + 80 (the first subidentifier); a sixth is too many.
+fn subidentifier(rest: &mut &[u8]) -> Result<u64, DecodeError> {
+    if rest.first() == Some(&0x80) {
+        return Err(DecodeError::BadOid);
+    }
+    let mut value = 0u64;
+    for (i, &b) in rest.iter().enumerate().take(5) {
+        value = (value << 7) | u64::from(b & 0x7f);
+        if b & 0x80 == 0 {
+            *rest = &rest[i + 1..];
+            return Ok(value);
+        }
+    }
+    Err(DecodeError::BadOid)
 }
 
 fn push_base128(out: &mut Vec<u8>, v: u64) {
