@@ -4,6 +4,10 @@
 
 mod support;
 
+/// The service's allocator (src/main.rs), so allocation costs what it costs there.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::hint::black_box;
 use std::time::Duration;
 
