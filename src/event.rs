@@ -92,7 +92,7 @@ pub struct LogRecord {
     /// as they are, which saves the many small allocations of a `Map`. Their keys must differ
     /// from each other, from `attributes`' and from the fixed fields (`network`, `syslog` and
     /// `kind` included).
-    pub attributes_json: Option<Box<str>>,
+    pub attributes_json: Option<String>,
 }
 
 /// A record's tags (`key:value`). Shared, not copied: every record from one device carries

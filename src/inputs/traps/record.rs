@@ -13,16 +13,16 @@
 //! - Extras nocbox adds under `snmp`: `pdu` (`trap` or `inform`), and for v3 `user` and
 //!   `engine_id` (hex: the value to put in `traps.users[].engine_ids`), for v1 `agent_address`.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
-use serde_json::Value as Json;
 
 use crate::event::{LogRecord, Status, Tags};
 use crate::inputs::DeviceInfo;
 use crate::proto::snmp::notify::Notification;
-use crate::proto::snmp::trapdb::TrapDb;
+use crate::proto::snmp::trapdb::{Bit, Label, TrapDb};
 use crate::proto::snmp::{Oid, Value, VarBind};
 use crate::small_str::SmallStr;
 
@@ -63,33 +63,47 @@ pub struct Origin<'a> {
     pub namespace: &'a str,
 }
 
-/// A variable's value as the record shows it.
+/// A variable's value as the record shows it: borrowed from the notification or the trap DB
+/// where it can be (this runs for every variable of every trap).
 #[derive(Clone, Debug, PartialEq)]
-enum Shown {
+enum Shown<'a> {
     Int(i64),
     Big(u64),
-    Text(String),
+    Text(Cow<'a, str>),
     Null,
     /// A label (or BITS label list) from the trap DB.
-    Label(Json),
+    Label(Label<'a>),
 }
 
-impl Shown {
+impl Shown<'_> {
     fn write_json(&self, out: &mut String) {
         match self {
             Shown::Int(i) => crate::json::push_signed(out, *i),
             Shown::Big(n) => crate::json::push_decimal(out, *n),
             Shown::Text(s) => json_str(out, s),
             Shown::Null => out.push_str("null"),
-            Shown::Label(Json::String(s)) => json_str(out, s),
-            Shown::Label(j) => out.push_str(&j.to_string()),
+            Shown::Label(Label::Enum(s)) => json_str(out, s),
+            Shown::Label(Label::Bits(bits)) => {
+                out.push('[');
+                for (i, bit) in bits.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    match bit {
+                        Bit::Named(s) => json_str(out, s),
+                        Bit::Position(p) => crate::json::push_decimal(out, p.into()),
+                    }
+                }
+                out.push(']');
+            }
         }
     }
 
     /// As `message` shows it: text unquoted, cut to [`MESSAGE_VALUE_CHARS`].
     fn write_short(&self, out: &mut String) {
         let text = match self {
-            Shown::Text(s) | Shown::Label(Json::String(s)) => s.as_str(),
+            Shown::Text(s) => s,
+            Shown::Label(Label::Enum(s)) => *s,
             other => {
                 other.write_json(out);
                 return;
@@ -106,30 +120,66 @@ impl Shown {
 }
 
 /// The members of the record's JSON object, written as they are made (see
-/// `LogRecord::attributes_json`).
-struct Members(String);
+/// `LogRecord::attributes_json`), and of the objects nested in it.
+struct Members {
+    out: String,
+    /// The next member is the first of its object: no comma before it.
+    first: bool,
+}
+
+/// A key that needs no escaping, as its JSON text with the colon: `key!("uptime")` is
+/// `"uptime":`.
+macro_rules! key {
+    ($k:literal) => {
+        concat!("\"", $k, "\":")
+    };
+}
 
 impl Members {
-    fn key(&mut self, k: &str) {
-        if !self.0.is_empty() {
-            self.0.push(',');
+    fn comma(&mut self) {
+        if !std::mem::take(&mut self.first) {
+            self.out.push(',');
         }
-        json_str(&mut self.0, k);
-        self.0.push(':');
     }
 
-    fn text(&mut self, k: &str, v: &str) {
-        self.key(k);
-        json_str(&mut self.0, v);
+    /// A key from a trap DB, escaped.
+    fn key(&mut self, k: &str) {
+        self.comma();
+        json_str(&mut self.out, k);
+        self.out.push(':');
     }
 
-    fn number(&mut self, k: &str, v: i64) {
-        self.key(k);
-        crate::json::push_signed(&mut self.0, v);
+    /// A fixed key, made by [`key!`].
+    fn fixed(&mut self, k: &'static str) {
+        self.comma();
+        self.out.push_str(k);
+    }
+
+    fn text(&mut self, k: &'static str, v: &str) {
+        self.fixed(k);
+        json_str(&mut self.out, v);
+    }
+
+    fn number(&mut self, k: &'static str, v: i64) {
+        self.fixed(k);
+        crate::json::push_signed(&mut self.out, v);
+    }
+
+    /// Opens an object as the value of `k`; its members follow, then [`Members::close`].
+    fn open(&mut self, k: &'static str) {
+        self.fixed(k);
+        self.out.push('{');
+        self.first = true;
+    }
+
+    fn close(&mut self) {
+        self.out.push('}');
+        self.first = false;
     }
 }
 
-/// Appends `s` as a JSON string.
+/// Appends `s` as a JSON string. Keys and labels are short: one pass over the bytes is
+/// cheaper here than `json::push_str`'s eight-byte words.
 fn json_str(out: &mut String, s: &str) {
     out.push('"');
     if !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
@@ -170,53 +220,59 @@ pub fn tags(version: u8, o: &Origin<'_>) -> Tags {
 /// The record for `n`, with its [`tags`].
 pub fn build(n: &Notification, o: &Origin<'_>, db: &TrapDb, tags: Tags) -> (LogRecord, Unresolved) {
     let mut unresolved = Unresolved::default();
-    let mut m = Members(String::with_capacity(256 + 96 * n.varbinds.len()));
+    let mut m = Members {
+        out: String::with_capacity(256 + 96 * n.varbinds.len()),
+        first: true,
+    };
     let mut message = String::with_capacity(96 + 40 * n.varbinds.len().min(MESSAGE_VARS));
-    m.key("snmpTrapOID");
-    m.0.push('"');
-    let at = m.0.len();
-    push_dotted(&mut m.0, &n.trap_oid);
+    m.fixed(key!("snmpTrapOID"));
+    m.out.push('"');
+    let at = m.out.len();
+    push_dotted(&mut m.out, &n.trap_oid);
     match db.trap(&n.trap_oid) {
         Some(t) => {
-            m.0.push('"');
-            m.text("snmpTrapName", t.name);
-            m.text("snmpTrapMIB", t.mib);
+            m.out.push('"');
+            m.text(key!("snmpTrapName"), t.name);
+            m.text(key!("snmpTrapMIB"), t.mib);
             message.push_str(t.mib);
             message.push_str("::");
             message.push_str(t.name);
         }
         None => {
             unresolved.trap = true;
-            message.push_str(&m.0[at..]);
-            m.0.push('"');
+            message.push_str(&m.out[at..]);
+            m.out.push('"');
         }
     }
     if let Some(u) = n.uptime {
-        m.number("uptime", u.into());
+        m.number(key!("uptime"), u.into());
     }
     if let Some(v1) = &n.v1 {
-        m.key("enterpriseOID");
-        m.0.push('"');
-        push_dotted(&mut m.0, &v1.enterprise);
-        m.0.push('"');
-        m.number("genericTrap", v1.generic_trap.into());
-        m.number("specificTrap", v1.specific_trap.into());
+        m.fixed(key!("enterpriseOID"));
+        m.out.push('"');
+        push_dotted(&mut m.out, &v1.enterprise);
+        m.out.push('"');
+        m.number(key!("genericTrap"), v1.generic_trap.into());
+        m.number(key!("specificTrap"), v1.specific_trap.into());
     }
-    m.key("snmp");
-    let mut snmp = Members(String::with_capacity(64));
-    snmp.text("pdu", if n.inform { "inform" } else { "trap" });
+    m.open(key!("snmp"));
+    m.text(key!("pdu"), if n.inform { "inform" } else { "trap" });
     if let Some(v1) = &n.v1 {
-        snmp.text("agent_address", &SmallStr::from(IpAddr::V4(v1.agent_addr)));
+        m.text(
+            key!("agent_address"),
+            &SmallStr::from(IpAddr::V4(v1.agent_addr)),
+        );
     }
     if let Some(u) = &n.user {
-        snmp.text("user", u);
+        m.text(key!("user"), u);
     }
     if let Some(e) = &n.engine_id {
-        snmp.text("engine_id", &hex(e));
+        m.fixed(key!("engine_id"));
+        m.out.push('"');
+        push_hex(&mut m.out, e);
+        m.out.push('"');
     }
-    m.0.push('{');
-    m.0.push_str(&snmp.0);
-    m.0.push('}');
+    m.close();
 
     let peer = SmallStr::from(o.peer);
     message.push_str(" from ");
@@ -233,33 +289,33 @@ pub fn build(n: &Notification, o: &Origin<'_>, db: &TrapDb, tags: Tags) -> (LogR
         }
     };
     // Resolved variables at the top level: the last of one name wins, as in Datadog's.
-    let mut top: Vec<(&str, Shown)> = Vec::new();
-    m.key("variables");
-    m.0.push('[');
+    let mut top: Vec<(&str, Shown<'_>)> = Vec::new();
+    m.fixed(key!("variables"));
+    m.out.push('[');
     for (i, vb) in n.varbinds.iter().enumerate() {
         let (kind, value, named) = variable(vb, db);
         if i > 0 {
-            m.0.push(',');
+            m.out.push(',');
         }
-        m.0.push_str("{\"oid\":\"");
-        let oid_at = m.0.len();
-        push_dotted(&mut m.0, &vb.oid);
-        let oid_end = m.0.len();
-        m.0.push_str("\",\"type\":\"");
-        m.0.push_str(kind);
-        m.0.push_str("\",\"value\":");
-        value.write_json(&mut m.0);
-        m.0.push('}');
+        m.out.push_str("{\"oid\":\"");
+        let oid_at = m.out.len();
+        push_dotted(&mut m.out, &vb.oid);
+        let oid_end = m.out.len();
+        m.out.push_str("\",\"type\":\"");
+        m.out.push_str(kind);
+        m.out.push_str("\",\"value\":");
+        value.write_json(&mut m.out);
+        m.out.push('}');
         if i < MESSAGE_VARS {
             message.push_str(if i == 0 { ": " } else { " " });
             match &named {
                 Some((name, shown)) => {
                     message.push_str(name);
                     message.push('=');
-                    shown.write_short(&mut message);
+                    shown.as_ref().unwrap_or(&value).write_short(&mut message);
                 }
                 None => {
-                    message.push_str(&m.0[oid_at..oid_end]);
+                    message.push_str(&m.out[oid_at..oid_end]);
                     message.push('=');
                     value.write_short(&mut message);
                 }
@@ -269,6 +325,7 @@ pub fn build(n: &Notification, o: &Origin<'_>, db: &TrapDb, tags: Tags) -> (LogR
             Some((name, shown))
                 if !RESERVED.contains(&name) && !crate::event::RECORD_FIELDS.contains(&name) =>
             {
+                let shown = shown.unwrap_or(value);
                 match top.iter_mut().find(|(n, _)| *n == name) {
                     Some(slot) => slot.1 = shown,
                     None => top.push((name, shown)),
@@ -278,13 +335,13 @@ pub fn build(n: &Notification, o: &Origin<'_>, db: &TrapDb, tags: Tags) -> (LogR
             None => unresolved.variables += 1,
         }
     }
-    m.0.push(']');
+    m.out.push(']');
     if n.varbinds.len() > MESSAGE_VARS {
         let _ = write!(message, " (+{} more)", n.varbinds.len() - MESSAGE_VARS);
     }
     for (name, shown) in &top {
         m.key(name);
-        shown.write_json(&mut m.0);
+        shown.write_json(&mut m.out);
     }
 
     let mut rec = LogRecord::new(message, hostname, o.at);
@@ -293,29 +350,33 @@ pub fn build(n: &Notification, o: &Origin<'_>, db: &TrapDb, tags: Tags) -> (LogR
     rec.status = Status::Info;
     rec.client_ip = Some(o.peer);
     rec.tags = tags;
-    rec.attributes_json = Some(m.0.into_boxed_str());
+    rec.attributes_json = Some(m.out);
     (rec, unresolved)
 }
 
 /// The type and `variables` value of one varbind and, when the DB names its object, the name
-/// and the top-level value (the enum label, the BITS label list, or the value).
-fn variable<'d>(vb: &VarBind, db: &'d TrapDb) -> (&'static str, Shown, Option<(&'d str, Shown)>) {
+/// and, when the DB also has a label for the value, the label (the enum label or the BITS
+/// labels) the top level shows instead of the value.
+fn variable<'a>(
+    vb: &'a VarBind,
+    db: &'a TrapDb,
+) -> (
+    &'static str,
+    Shown<'a>,
+    Option<(&'a str, Option<Shown<'a>>)>,
+) {
     let (kind, mut value) = type_and_value(&vb.value);
     let Some(var) = db.variable(&vb.oid) else {
         return (kind, value, None);
     };
-    let top = match db.label(&var, &vb.value) {
-        Some(Json::Array(bits)) => {
-            // BITS: the labels at the top level, the octets as hex in `variables` (Datadog's)
-            if let Value::OctetString(b) = &vb.value {
-                value = Shown::Text(upper_hex(b));
-            }
-            Shown::Label(Json::Array(bits))
+    let label = db.label(&var, &vb.value);
+    if let Some(Label::Bits(_)) = label {
+        // BITS: the labels at the top level, the octets as hex in `variables` (Datadog's)
+        if let Value::OctetString(b) = &vb.value {
+            value = Shown::Text(upper_hex(b).into());
         }
-        Some(label) => Shown::Label(label),
-        None => value.clone(),
-    };
-    (kind, value, Some((var.name, top)))
+    }
+    (kind, value, Some((var.name, label.map(Shown::Label))))
 }
 
 /// An OID as dotted decimal.
@@ -339,17 +400,18 @@ fn push_dotted(s: &mut String, oid: &Oid) {
 
 /// Datadog's type names for trap variables (gosnmp's types as the Agent's formatter spells
 /// them) and the value.
-fn type_and_value(v: &Value) -> (&'static str, Shown) {
+fn type_and_value(v: &Value) -> (&'static str, Shown<'_>) {
+    let hex = |b: &[u8]| Shown::Text(upper_hex(b).into());
     match v {
         Value::Integer(i) => ("integer", Shown::Int((*i).into())),
         Value::OctetString(b) => ("string", Shown::Text(text_or_hex(b))),
         Value::Null => ("null", Shown::Null),
-        Value::Oid(o) => ("oid", Shown::Text(dotted(o))),
-        Value::IpAddress(a) => ("ip-address", Shown::Text(a.to_string())),
+        Value::Oid(o) => ("oid", Shown::Text(dotted(o).into())),
+        Value::IpAddress(a) => ("ip-address", Shown::Text(a.to_string().into())),
         Value::Counter32(n) => ("counter32", Shown::Int((*n).into())),
         Value::Gauge32(n) => ("gauge32", Shown::Int((*n).into())),
         Value::TimeTicks(n) => ("time-ticks", Shown::Int((*n).into())),
-        Value::Opaque(b) => ("opaque", Shown::Text(upper_hex(b))),
+        Value::Opaque(b) => ("opaque", hex(b)),
         Value::Counter64(n) => ("counter64", Shown::Big(*n)),
         Value::NoSuchObject => ("no-such-object", Shown::Null),
         Value::NoSuchInstance => ("no-such-instance", Shown::Null),
@@ -357,18 +419,18 @@ fn type_and_value(v: &Value) -> (&'static str, Shown) {
         Value::Other {
             tag: 0x03,
             contents,
-        } => ("string", Shown::Text(upper_hex(contents))),
+        } => ("string", hex(contents)),
         Value::Other {
             tag: 0x45,
             contents,
-        } => ("nsap-address", Shown::Text(upper_hex(contents))),
-        Value::Other { contents, .. } => ("other", Shown::Text(upper_hex(contents))),
+        } => ("nsap-address", hex(contents)),
+        Value::Other { contents, .. } => ("other", hex(contents)),
     }
 }
 
 /// Printable text as it is (trailing NULs dropped: some agents send C strings), anything else
 /// as hex.
-fn text_or_hex(b: &[u8]) -> String {
+fn text_or_hex(b: &[u8]) -> Cow<'_, str> {
     let mut trimmed = b;
     while let [rest @ .., 0] = trimmed {
         trimmed = rest;
@@ -379,9 +441,9 @@ fn text_or_hex(b: &[u8]) -> String {
                 .chars()
                 .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')) =>
         {
-            s.to_string()
+            Cow::Borrowed(s)
         }
-        _ => upper_hex(b),
+        _ => Cow::Owned(upper_hex(b)),
     }
 }
 
@@ -394,12 +456,17 @@ fn upper_hex(b: &[u8]) -> String {
     s
 }
 
-/// Lower-case hex, as engine IDs are written in the config.
-pub(super) fn hex(b: &[u8]) -> String {
-    let mut s = String::with_capacity(2 * b.len());
+/// Appends lower-case hex, as engine IDs are written in the config.
+fn push_hex(s: &mut String, b: &[u8]) {
     for x in b {
         let _ = write!(s, "{x:02x}");
     }
+}
+
+/// Lower-case hex, as engine IDs are written in the config.
+pub(super) fn hex(b: &[u8]) -> String {
+    let mut s = String::with_capacity(2 * b.len());
+    push_hex(&mut s, b);
     s
 }
 

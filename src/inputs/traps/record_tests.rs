@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::proto::snmp::notify::V1Origin;
-use serde_json::json;
+use serde_json::{json, Value as Json};
 
 fn oid(s: &str) -> Oid {
     s.parse().unwrap()

@@ -193,22 +193,26 @@ impl TrapDb {
         None
     }
 
-    /// How the record shows `value` of `var`: Some(label string) for an INTEGER with an enum
-    /// entry, Some(list of set labels) for BITS (an OCTET STRING whose var has `bits`), None
-    /// when there is nothing to resolve (the caller shows the raw value).
+    /// How the record shows `value` of `var`: an enum label for an INTEGER with an enum entry,
+    /// the set bits' labels for BITS (an OCTET STRING whose var has `bits`), None when there is
+    /// nothing to resolve (the caller shows the raw value). Borrows, never copies: this runs for
+    /// every named variable of every trap.
     ///
     /// BITS follow SNMP (RFC 2578 §7.1.4): bit 0 is the most significant bit of the first octet.
     /// A set bit without a label shows as its position (a number), as Datadog does. A var with
     /// both `enum` and `bits` resolves to nothing, as in Datadog.
-    pub fn label(&self, var: &VarName<'_>, value: &Value) -> Option<serde_json::Value> {
+    pub fn label<'a>(&'a self, var: &VarName<'a>, value: &'a Value) -> Option<Label<'a>> {
         let e = var.entry;
         match (value, e.enums.is_empty(), e.bits.is_empty()) {
             (Value::Integer(i), false, true) => {
                 let i = i64::from(*i);
                 let at = e.enums.binary_search_by_key(&i, |(k, _)| *k).ok()?;
-                Some(serde_json::Value::String(e.enums[at].1.to_string()))
+                Some(Label::Enum(&e.enums[at].1))
             }
-            (Value::OctetString(bytes), true, false) => Some(set_bits(&e.bits, bytes)),
+            (Value::OctetString(bytes), true, false) => Some(Label::Bits(SetBits {
+                labels: &e.bits,
+                bytes,
+            })),
             // an SMIv1 agent may send BITS as a BIT STRING: an unused-bits octet, then the bits
             (
                 Value::Other {
@@ -219,7 +223,10 @@ impl TrapDb {
                 false,
             ) => {
                 let (_unused, bytes) = contents.split_first()?;
-                Some(set_bits(&e.bits, bytes))
+                Some(Label::Bits(SetBits {
+                    labels: &e.bits,
+                    bytes,
+                }))
             }
             _ => None,
         }
@@ -236,27 +243,65 @@ impl TrapDb {
     }
 }
 
-fn set_bits(labels: &[(u32, Box<str>)], bytes: &[u8]) -> serde_json::Value {
-    let mut out = Vec::new();
-    for (i, byte) in bytes.iter().enumerate() {
-        for j in 0..8u32 {
-            if byte & (0x80 >> j) == 0 {
-                continue;
-            }
-            let Some(pos) = u32::try_from(i)
-                .ok()
-                .and_then(|i| i.checked_mul(8))
-                .map(|p| p + j)
-            else {
-                continue;
-            };
-            match labels.binary_search_by_key(&pos, |(k, _)| *k) {
-                Ok(at) => out.push(serde_json::Value::String(labels[at].1.to_string())),
-                Err(_) => out.push(serde_json::Value::from(pos)),
-            }
+/// What [`TrapDb::label`] resolved a value to.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Label<'a> {
+    /// An INTEGER's enum label.
+    Enum(&'a str),
+    /// The set bits of a BITS value.
+    Bits(SetBits<'a>),
+}
+
+/// The set bits of a BITS value, each named by the var's `bits` entry where it has one.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SetBits<'a> {
+    /// Sorted by bit position.
+    labels: &'a [(u32, Box<str>)],
+    bytes: &'a [u8],
+}
+
+/// One set bit: its label, or its position when the var names no such bit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bit<'a> {
+    Named(&'a str),
+    Position(u32),
+}
+
+impl<'a> SetBits<'a> {
+    /// The set bits in order, bit 0 first.
+    pub fn iter(&self) -> impl Iterator<Item = Bit<'a>> + '_ {
+        let labels = self.labels;
+        (0u32..)
+            .zip(self.bytes)
+            .flat_map(|(i, byte)| (0..8u32).map(move |j| (i, byte, j)))
+            .filter(|(_, byte, j)| *byte & (0x80 >> j) != 0)
+            // an octet index above 2^29 has no bit position in a u32; such a value cannot fit
+            // in a datagram anyway
+            .filter_map(|(i, _, j)| i.checked_mul(8).map(|p| p + j))
+            .map(
+                move |pos| match labels.binary_search_by_key(&pos, |(k, _)| *k) {
+                    Ok(at) => Bit::Named(&labels[at].1),
+                    Err(_) => Bit::Position(pos),
+                },
+            )
+    }
+}
+
+#[cfg(test)]
+impl Label<'_> {
+    /// As JSON: a string, or the list of set bits (labels as strings, positions as numbers).
+    fn to_json(self) -> serde_json::Value {
+        match self {
+            Label::Enum(s) => s.into(),
+            Label::Bits(bits) => bits
+                .iter()
+                .map(|b| match b {
+                    Bit::Named(s) => serde_json::Value::from(s),
+                    Bit::Position(p) => serde_json::Value::from(p),
+                })
+                .collect(),
         }
     }
-    serde_json::Value::Array(out)
 }
 
 impl fmt::Debug for TrapDb {

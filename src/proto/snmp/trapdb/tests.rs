@@ -303,7 +303,10 @@ fn well_known_oids_resolve() {
     assert_eq!(var_name(&db, "1.3.6.1.4.1.9.9.999.1.1"), None);
     assert_eq!(var_name(&db, "1.3.6.1.2.1.2.2.1.99.1"), None);
 
-    let label = |o: &str, v: Value| db.label(&db.variable(&oid(o)).unwrap(), &v);
+    let label = |o: &str, v: Value| {
+        db.label(&db.variable(&oid(o)).unwrap(), &v)
+            .map(Label::to_json)
+    };
     let status = "1.3.6.1.2.1.2.2.1.8.3";
     for (n, want) in [
         (1, "up"),
@@ -439,32 +442,32 @@ vars:
     )]);
     let var = |s: &str| db.variable(&oid(s)).unwrap();
     let status = var("1.3.6.1.2.1.2.2.1.8.3");
-    assert_eq!(db.label(&status, &Value::Integer(2)), Some(json!("down")));
+    assert_eq!(label(&db, &status, &Value::Integer(2)), Some(json!("down")));
     assert_eq!(
-        db.label(&status, &Value::Integer(-1)),
+        label(&db, &status, &Value::Integer(-1)),
         Some(json!("minusOne"))
     );
-    assert_eq!(db.label(&status, &Value::Integer(9)), None);
-    assert_eq!(db.label(&status, &Value::Gauge32(2)), None);
-    assert_eq!(db.label(&status, &Value::OctetString(vec![0x80])), None);
+    assert_eq!(label(&db, &status, &Value::Integer(9)), None);
+    assert_eq!(label(&db, &status, &Value::Gauge32(2)), None);
+    assert_eq!(label(&db, &status, &Value::OctetString(vec![0x80])), None);
 
     let alarm = var("1.3.6.1.2.1.131.1.1.1.5.1");
     // bit 0 is the most significant bit of the first octet
     assert_eq!(
-        db.label(&alarm, &Value::OctetString(vec![0x20])),
+        label(&db, &alarm, &Value::OctetString(vec![0x20])),
         Some(json!(["critical"]))
     );
     assert_eq!(
-        db.label(&alarm, &Value::OctetString(vec![0xe0, 0x40])),
+        label(&db, &alarm, &Value::OctetString(vec![0xe0, 0x40])),
         Some(json!(["unknown", "underRepair", "critical", "nine"]))
     );
     // a set bit without a label shows as its position, as Datadog does
     assert_eq!(
-        db.label(&alarm, &Value::OctetString(vec![0x01, 0x01])),
+        label(&db, &alarm, &Value::OctetString(vec![0x01, 0x01])),
         Some(json!([7, 15]))
     );
     assert_eq!(
-        db.label(&alarm, &Value::OctetString(vec![])),
+        label(&db, &alarm, &Value::OctetString(vec![])),
         Some(json!([]))
     );
     // a BIT STRING (unused-bits octet first) from an SNMPv1 agent
@@ -472,19 +475,22 @@ vars:
         tag: 0x03,
         contents: vec![0x06, 0x40],
     };
-    assert_eq!(db.label(&alarm, &bit_string), Some(json!(["underRepair"])));
+    assert_eq!(
+        label(&db, &alarm, &bit_string),
+        Some(json!(["underRepair"]))
+    );
     let empty_bit_string = Value::Other {
         tag: 0x03,
         contents: vec![],
     };
-    assert_eq!(db.label(&alarm, &empty_bit_string), None);
-    assert_eq!(db.label(&alarm, &Value::Integer(1)), None);
+    assert_eq!(label(&db, &alarm, &empty_bit_string), None);
+    assert_eq!(label(&db, &alarm, &Value::Integer(1)), None);
 
     let both = var("1.3.6.1.4.1.99.3.1");
-    assert_eq!(db.label(&both, &Value::Integer(1)), None);
+    assert_eq!(label(&db, &both, &Value::Integer(1)), None);
     let plain = var("1.3.6.1.4.1.99.4.1");
-    assert_eq!(db.label(&plain, &Value::Integer(1)), None);
-    assert_eq!(db.label(&plain, &Value::OctetString(b"x".to_vec())), None);
+    assert_eq!(label(&db, &plain, &Value::Integer(1)), None);
+    assert_eq!(label(&db, &plain, &Value::OctetString(b"x".to_vec())), None);
 }
 
 #[test]
@@ -504,9 +510,9 @@ fn datadog_json_with_extra_keys_loads() {
     assert_eq!(db.len(), (1, 2));
     let v = db.variable(&oid("1.3.6.1.2.1.2.2.1.8.1")).unwrap();
     assert_eq!((v.name, v.mib), ("ifOperStatus", "IF-MIB"));
-    assert_eq!(db.label(&v, &Value::Integer(1)), Some(json!("up")));
+    assert_eq!(label(&db, &v, &Value::Integer(1)), Some(json!("up")));
     let admin = db.variable(&oid("1.3.6.1.2.1.2.2.1.7.1")).unwrap();
-    assert_eq!(db.label(&admin, &Value::Integer(1)), None);
+    assert_eq!(label(&db, &admin, &Value::Integer(1)), None);
 }
 
 /// The shape `ddev meta snmp generate-traps-db` writes per MIB: PyYAML, sorted keys, integer
@@ -541,10 +547,13 @@ vars:
     );
     let state = db.variable(&oid("1.3.6.1.4.1.99999.1.1.1.2.4")).unwrap();
     assert_eq!((state.name, state.mib), ("acmeFanState", ""));
-    assert_eq!(db.label(&state, &Value::Integer(2)), Some(json!("failed")));
+    assert_eq!(
+        label(&db, &state, &Value::Integer(2)),
+        Some(json!("failed"))
+    );
     let alarms = db.variable(&oid("1.3.6.1.4.1.99999.1.1.1.3.4")).unwrap();
     assert_eq!(
-        db.label(&alarms, &Value::OctetString(vec![0xc0])),
+        label(&db, &alarms, &Value::OctetString(vec![0xc0])),
         Some(json!(["overSpeed", "underSpeed"]))
     );
 }
@@ -757,4 +766,9 @@ fn lookups_and_parsing_do_no_io() {
             assert!(!src.contains(&format!("{a}{b}")), "{a}{b} in {name}");
         }
     }
+}
+
+/// [`TrapDb::label`] as JSON.
+fn label(db: &TrapDb, var: &VarName<'_>, value: &Value) -> Option<serde_json::Value> {
+    db.label(var, value).map(Label::to_json)
 }
