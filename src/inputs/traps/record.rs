@@ -401,7 +401,7 @@ fn push_dotted(s: &mut String, oid: &Oid) {
 /// Datadog's type names for trap variables (gosnmp's types as the Agent's formatter spells
 /// them) and the value.
 fn type_and_value(v: &Value) -> (&'static str, Shown<'_>) {
-    let hex = |b: &[u8]| Shown::Text(upper_hex(b).into());
+    let as_hex = |b: &[u8]| Shown::Text(upper_hex(b).into());
     match v {
         Value::Integer(i) => ("integer", Shown::Int((*i).into())),
         Value::OctetString(b) => ("string", Shown::Text(text_or_hex(b))),
@@ -411,7 +411,7 @@ fn type_and_value(v: &Value) -> (&'static str, Shown<'_>) {
         Value::Counter32(n) => ("counter32", Shown::Int((*n).into())),
         Value::Gauge32(n) => ("gauge32", Shown::Int((*n).into())),
         Value::TimeTicks(n) => ("time-ticks", Shown::Int((*n).into())),
-        Value::Opaque(b) => ("opaque", hex(b)),
+        Value::Opaque(b) => ("opaque", as_hex(b)),
         Value::Counter64(n) => ("counter64", Shown::Big(*n)),
         Value::NoSuchObject => ("no-such-object", Shown::Null),
         Value::NoSuchInstance => ("no-such-instance", Shown::Null),
@@ -419,12 +419,12 @@ fn type_and_value(v: &Value) -> (&'static str, Shown<'_>) {
         Value::Other {
             tag: 0x03,
             contents,
-        } => ("string", hex(contents)),
+        } => ("string", as_hex(contents)),
         Value::Other {
             tag: 0x45,
             contents,
-        } => ("nsap-address", hex(contents)),
-        Value::Other { contents, .. } => ("other", hex(contents)),
+        } => ("nsap-address", as_hex(contents)),
+        Value::Other { contents, .. } => ("other", as_hex(contents)),
     }
 }
 
