@@ -97,15 +97,17 @@ impl Oid {
         arcs.push(a);
         arcs.push(u32::try_from(b).map_err(|_| DecodeError::BadOid)?);
         while let [b, tail @ ..] = rest {
+            if arcs.len() == MAX_OID_ARCS {
+                // a 129th arc is too many, also when it is too large; a malformed one is malformed
+                subidentifier(&mut rest)?;
+                return Err(DecodeError::OidTooLong);
+            }
             let arc = if *b < 0x80 {
                 rest = tail;
                 u32::from(*b)
             } else {
                 u32::try_from(subidentifier(&mut rest)?).map_err(|_| DecodeError::BadOid)?
             };
-            if arcs.len() == MAX_OID_ARCS {
-                return Err(DecodeError::OidTooLong);
-            }
             arcs.push(arc);
         }
         Ok(Oid(arcs))
@@ -239,6 +241,20 @@ mod tests {
         assert_eq!(
             Oid::from_ber_contents(&[1; 128]),
             Err(DecodeError::OidTooLong)
+        );
+        // a 129th arc that is also above 2^32 - 1: too long first
+        let mut long_and_large = vec![1; 127];
+        long_and_large.extend([0x9f, 0xff, 0xff, 0xff, 0x7f]);
+        assert_eq!(
+            Oid::from_ber_contents(&long_and_large),
+            Err(DecodeError::OidTooLong)
+        );
+        // ...but a 129th arc that is malformed is malformed
+        let mut long_and_bad = vec![1; 127];
+        long_and_bad.extend([0x80, 1]);
+        assert_eq!(
+            Oid::from_ber_contents(&long_and_bad),
+            Err(DecodeError::BadOid)
         );
     }
 
