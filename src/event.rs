@@ -91,7 +91,9 @@ pub struct LogRecord {
     /// without braces), for inputs whose records carry many small values (traps): written
     /// as they are, which saves the many small allocations of a `Map`. Their keys must differ
     /// from each other, from `attributes`' and from the fixed fields (`network`, `syslog` and
-    /// `kind` included).
+    /// `kind` included). A `String`, not shrunk to fit, which spares a `realloc` per record: the
+    /// queue's byte limit counts its length, not its spare capacity (the trap input reserves
+    /// 256 bytes plus 96 per variable up front).
     pub attributes_json: Option<String>,
 }
 

@@ -275,8 +275,8 @@ impl<'a> SetBits<'a> {
             .zip(self.bytes)
             .flat_map(|(i, byte)| (0..8u32).map(move |j| (i, byte, j)))
             .filter(|(_, byte, j)| *byte & (0x80 >> j) != 0)
-            // an octet index above 2^29 has no bit position in a u32; such a value cannot fit
-            // in a datagram anyway
+            // an octet index at or above 2^29 has no bit position in a u32; such a value cannot
+            // fit in a datagram anyway
             .filter_map(|(i, _, j)| i.checked_mul(8).map(|p| p + j))
             .map(
                 move |pos| match labels.binary_search_by_key(&pos, |(k, _)| *k) {
@@ -284,23 +284,6 @@ impl<'a> SetBits<'a> {
                     Err(_) => Bit::Position(pos),
                 },
             )
-    }
-}
-
-#[cfg(test)]
-impl Label<'_> {
-    /// As JSON: a string, or the list of set bits (labels as strings, positions as numbers).
-    fn to_json(self) -> serde_json::Value {
-        match self {
-            Label::Enum(s) => s.into(),
-            Label::Bits(bits) => bits
-                .iter()
-                .map(|b| match b {
-                    Bit::Named(s) => serde_json::Value::from(s),
-                    Bit::Position(p) => serde_json::Value::from(p),
-                })
-                .collect(),
-        }
     }
 }
 

@@ -303,10 +303,7 @@ fn well_known_oids_resolve() {
     assert_eq!(var_name(&db, "1.3.6.1.4.1.9.9.999.1.1"), None);
     assert_eq!(var_name(&db, "1.3.6.1.2.1.2.2.1.99.1"), None);
 
-    let label = |o: &str, v: Value| {
-        db.label(&db.variable(&oid(o)).unwrap(), &v)
-            .map(Label::to_json)
-    };
+    let label = |o: &str, v: Value| label(&db, &db.variable(&oid(o)).unwrap(), &v);
     let status = "1.3.6.1.2.1.2.2.1.8.3";
     for (n, want) in [
         (1, "up"),
@@ -768,7 +765,17 @@ fn lookups_and_parsing_do_no_io() {
     }
 }
 
-/// [`TrapDb::label`] as JSON.
+/// [`TrapDb::label`] as JSON: a string, or the list of set bits (labels as strings, positions
+/// as numbers).
 fn label(db: &TrapDb, var: &VarName<'_>, value: &Value) -> Option<serde_json::Value> {
-    db.label(var, value).map(Label::to_json)
+    db.label(var, value).map(|l| match l {
+        Label::Enum(s) => s.into(),
+        Label::Bits(bits) => bits
+            .iter()
+            .map(|b| match b {
+                Bit::Named(s) => serde_json::Value::from(s),
+                Bit::Position(p) => serde_json::Value::from(p),
+            })
+            .collect(),
+    })
 }
