@@ -55,7 +55,6 @@ pub fn decode_scoped_pdu(bytes: &[u8], limits: &Limits) -> Result<ScopedPdu, Dec
     scoped_pdu(seq.value, limits)
 }
 
-/// msgVersion 3 is read; the rest of the message (RFC 3412 §6).
 /// The contents of the message's one outer SEQUENCE, after the size limit; nothing may follow
 /// it.
 pub(super) fn outer_frame<'a>(bytes: &'a [u8], limits: &Limits) -> Result<&'a [u8], DecodeError> {
@@ -72,6 +71,7 @@ pub(super) fn outer_frame<'a>(bytes: &'a [u8], limits: &Limits) -> Result<&'a [u
     Ok(outer.value)
 }
 
+/// msgVersion 3 is read; the rest of the message (RFC 3412 §6).
 fn v3(r: &mut Fields<'_>, limits: &Limits) -> Result<V3Message, DecodeError> {
     let mut global = Fields(r.expect(tag::SEQUENCE)?);
     // msgID and msgMaxSize are never negative (RFC 3412 §6)

@@ -13,8 +13,8 @@ use super::super::*;
 
 /// Decodes a v1, v2c or v3 message. A v3 message with privacy keeps its ScopedPDU encrypted.
 pub fn decode_with(bytes: &[u8], limits: &Limits) -> Result<Message, DecodeError> {
-    // The outer frame (the same check as the new decoder's) and the version, checked here for
-    // precise reasons.
+    // The outer frame (the decoder's own check) and the version, checked here for precise
+    // reasons.
     let outer = super::super::decode::outer_frame(bytes, limits)?;
     let (version, _) = expect_tlv(outer, tag::INTEGER)?;
     match decode_integer(version.value)? {
