@@ -16,6 +16,7 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::net::IpAddr;
+use std::ops::Range;
 
 use chrono::{DateTime, Utc};
 
@@ -165,6 +166,18 @@ impl Members {
         crate::json::push_signed(&mut self.out, v);
     }
 
+    /// `k` with a string value that `write` appends and that needs no escaping (an OID, hex);
+    /// returns where the value's text is in the buffer.
+    fn quoted(&mut self, k: &'static str, write: impl FnOnce(&mut String)) -> Range<usize> {
+        self.fixed(k);
+        self.out.push('"');
+        let at = self.out.len();
+        write(&mut self.out);
+        let end = self.out.len();
+        self.out.push('"');
+        at..end
+    }
+
     /// Opens an object as the value of `k`; its members follow, then [`Members::close`].
     fn open(&mut self, k: &'static str) {
         self.fixed(k);
@@ -226,13 +239,9 @@ pub fn build(n: &Notification, o: &Origin<'_>, db: &TrapDb, tags: Tags) -> (LogR
         first: true,
     };
     let mut message = String::with_capacity(96 + 40 * n.varbinds.len().min(MESSAGE_VARS));
-    m.fixed(key!("snmpTrapOID"));
-    m.out.push('"');
-    let at = m.out.len();
-    push_dotted(&mut m.out, &n.trap_oid);
+    let trap_oid = m.quoted(key!("snmpTrapOID"), |out| push_dotted(out, &n.trap_oid));
     match db.trap(&n.trap_oid) {
         Some(t) => {
-            m.out.push('"');
             m.text(key!("snmpTrapName"), t.name);
             m.text(key!("snmpTrapMIB"), t.mib);
             message.push_str(t.mib);
@@ -241,18 +250,16 @@ pub fn build(n: &Notification, o: &Origin<'_>, db: &TrapDb, tags: Tags) -> (LogR
         }
         None => {
             unresolved.trap = true;
-            message.push_str(&m.out[at..]);
-            m.out.push('"');
+            message.push_str(&m.out[trap_oid]);
         }
     }
     if let Some(u) = n.uptime {
         m.number(key!("uptime"), u.into());
     }
     if let Some(v1) = &n.v1 {
-        m.fixed(key!("enterpriseOID"));
-        m.out.push('"');
-        push_dotted(&mut m.out, &v1.enterprise);
-        m.out.push('"');
+        m.quoted(key!("enterpriseOID"), |out| {
+            push_dotted(out, &v1.enterprise)
+        });
         m.number(key!("genericTrap"), v1.generic_trap.into());
         m.number(key!("specificTrap"), v1.specific_trap.into());
     }
@@ -268,10 +275,7 @@ pub fn build(n: &Notification, o: &Origin<'_>, db: &TrapDb, tags: Tags) -> (LogR
         m.text(key!("user"), u);
     }
     if let Some(e) = &n.engine_id {
-        m.fixed(key!("engine_id"));
-        m.out.push('"');
-        push_hex(&mut m.out, e);
-        m.out.push('"');
+        m.quoted(key!("engine_id"), |out| push_hex(out, e));
     }
     m.close();
 
