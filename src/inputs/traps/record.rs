@@ -192,8 +192,8 @@ impl Members {
 }
 
 /// Appends `s` as a JSON string. Most strings here are short keys and labels, for which a
-/// byte scan before one copy costs less than `json::push_str`'s eight-byte words (measured:
-/// docs/PERFORMANCE.md, traps, 14:00-15:00 UTC).
+/// byte scan before one copy costs less than `json::push_str`'s eight-byte words (tried under
+/// callgrind and not kept; docs/PERFORMANCE.md, traps, 14:00-15:00 UTC).
 fn json_str(out: &mut String, s: &str) {
     out.push('"');
     if !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
